@@ -1,0 +1,1 @@
+"""agents stage (see ../shared/DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""attacks stage (see ../shared/DESIGN.md)."""

@@ -1,0 +1,214 @@
+"""One RunConfig travels through every layer: YAML file ⇄ pydantic ⇄ CLI flags.
+
+It is validated once, here, at the edge. Spec strings keep the command line short:
+``--target openai:MODEL@http://127.0.0.1:8080/v1``, ``--target llamacpp:/models/x.gguf``,
+``--suite demo``, ``--suite ailuminate:path/to/prompts.csv``, ``--judge refusal``.
+Secrets never live in a config: a target names the *environment variable* that holds its key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from riskscope.core import stable_hash
+from riskscope.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_STORE",
+    "Decoding",
+    "Persona",
+    "PluginSpec",
+    "RunConfig",
+    "Selection",
+    "TargetConfig",
+    "load_config",
+]
+
+DEFAULT_STORE = Path("runs") / "riskscope.db"
+_SECRET_KEYS = {"api_key", "apikey", "token", "password", "secret", "authorization"}
+_SCHEMA_KEYS = {"tools", "functions", "tool_choice", "response_format"}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Decoding(_Strict):
+    """Decoding parameters; part of every cache key."""
+
+    max_tokens: int = Field(default=96, ge=1, le=32768)
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
+    seed: int | None = 0
+
+
+class PluginSpec(_Strict):
+    """A registered name plus its argument string and options, e.g. ``ailuminate:prompts.csv``."""
+
+    name: str
+    arg: str = ""
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, value: str | dict[str, Any] | PluginSpec) -> PluginSpec:
+        if isinstance(value, PluginSpec):
+            return value
+        if isinstance(value, dict):
+            return cls.model_validate(value)
+        name, _, arg = value.strip().partition(":")
+        if not name:
+            raise ConfigError(f"empty spec {value!r}: expected NAME or NAME:ARGUMENT")
+        return cls(name=name, arg=arg)
+
+    def __str__(self) -> str:
+        return f"{self.name}:{self.arg}" if self.arg else self.name
+
+
+class TargetConfig(PluginSpec):
+    """The system under test. ``api_key_env`` names an env var; the key itself is never stored."""
+
+    api_key_env: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    concurrency: int = Field(default=4, ge=1, le=4096)
+    max_retries: int = Field(default=4, ge=0, le=20)
+    connect_timeout_s: float = Field(default=10.0, gt=0)
+    read_timeout_s: float = Field(default=120.0, gt=0)
+
+    @field_validator("options", "headers")
+    @classmethod
+    def _no_secrets(cls, value: dict[str, Any]) -> dict[str, Any]:
+        # Nested too: a guarded target carries its inner targets' configs inside its options.
+        pending: list[Any] = [value]
+        while pending:
+            node = pending.pop()
+            if isinstance(node, dict):
+                for key, child in node.items():
+                    if str(key).lower().replace("-", "_") in _SECRET_KEYS:
+                        raise ValueError(
+                            f"{key!r} looks like a secret: put it in an environment variable and "
+                            "name that variable with api_key_env"
+                        )
+                    if key not in _SCHEMA_KEYS:  # tool schemas may name a "password" parameter
+                        pending.append(child)
+            elif isinstance(node, list | tuple):
+                pending.extend(node)
+        return value
+
+    @classmethod
+    def parse(cls, value: str | dict[str, Any] | PluginSpec) -> TargetConfig:
+        if isinstance(value, TargetConfig):
+            return value
+        if isinstance(value, PluginSpec):
+            return cls(name=value.name, arg=value.arg, options=dict(value.options))
+        if isinstance(value, dict):
+            return cls.model_validate(value)
+        spec = PluginSpec.parse(value)
+        return cls(name=spec.name, arg=spec.arg)
+
+    def cache_identity(self) -> dict[str, Any]:
+        """What decides the answer: kind, model/URL and options, not timeouts or concurrency."""
+        return {"name": self.name, "arg": self.arg, "options": self.options, "headers": self.headers}
+
+
+class Persona(_Strict):
+    """A system prompt under which the whole suite is run; reported as its own dimension."""
+
+    name: str
+    system_prompt: str | None = None
+
+
+class Selection(_Strict):
+    """Which cases of the configured suites a run evaluates (see riskscope.suites.select_cases).
+
+    Order: dedupe across suites, filter by hazard / persona / language, stratified sample of
+    ``sample`` cases by ``stratify`` keys with ``seed``; ``RunConfig.limit`` cuts last.
+    """
+
+    hazards: tuple[str, ...] = ()
+    personas: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    sample: int | None = Field(default=None, ge=1)
+    stratify: tuple[str, ...] = ()
+    seed: int = 0
+    dedupe: Literal["id", "exact", "near"] = "id"
+    near_threshold: float = Field(default=0.7, gt=0.0, le=1.0)
+
+    @field_validator("hazards", "personas", "languages", "stratify", mode="before")
+    @classmethod
+    def _split_commas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [value]
+        if isinstance(value, (list, tuple)):
+            return tuple(p.strip() for v in value for p in str(v).split(",") if p.strip())
+        return value
+
+
+class RunConfig(_Strict):
+    """Everything that decides what a run computes. Its hash identifies the run for resume."""
+
+    suites: tuple[PluginSpec, ...] = (PluginSpec(name="demo"),)
+    target: TargetConfig = TargetConfig(name="llamacpp", concurrency=1)
+    judges: tuple[PluginSpec, ...] = (PluginSpec(name="embedded"), PluginSpec(name="refusal"))
+    personas: tuple[Persona, ...] = ()
+    decoding: Decoding = Decoding()
+    limit: int | None = Field(default=None, ge=1)
+    selection: Selection = Selection()
+    store: Path = DEFAULT_STORE
+    out: Path = Path("runs")
+
+    @field_validator("suites", "judges", mode="before")
+    @classmethod
+    def _parse_specs(cls, value: Any) -> Any:
+        if isinstance(value, (str, dict)):
+            value = [value]
+        return tuple(PluginSpec.parse(v) for v in value)
+
+    @field_validator("target", mode="before")
+    @classmethod
+    def _parse_target(cls, value: Any) -> Any:
+        return TargetConfig.parse(value)
+
+    def identity(self) -> dict[str, Any]:
+        """The fields that decide results (not where files go)."""
+        # A default selection is left out so configs written before it existed keep their hash.
+        exclude = {"store", "out"} | ({"selection"} if self.selection == Selection() else set())
+        return self.model_dump(mode="json", exclude=exclude)
+
+    def config_hash(self) -> str:
+        return stable_hash(self.identity())
+
+
+def load_config(path: Path | None, overrides: dict[str, Any]) -> RunConfig:
+    """Read a YAML config (if any) and apply CLI overrides on top; one clear error if invalid."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}") from exc
+        try:
+            loaded = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+            raise ConfigError(f"{where}: invalid YAML ({getattr(exc, 'problem', exc)})") from exc
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: expected a mapping of config keys at the top level")
+        data.update(loaded)
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "config"
+        source = f"{path}: " if path is not None else ""
+        raise ConfigError(f"{source}field {field!r}: {first['msg']}") from exc
+    except ConfigError as exc:
+        source = f"{path}: " if path is not None else ""
+        raise ConfigError(f"{source}{exc}") from exc

@@ -1,0 +1,37 @@
+"""The data model shared by every stage: values, ids and the registry mechanism, no stage logic."""
+
+from riskscope.core._ids import canonical_json, stable_hash
+from riskscope.core._registry import Registration, Registry
+from riskscope.core._types import (
+    Attempt,
+    Expected,
+    Message,
+    Outcome,
+    Response,
+    ResponseError,
+    RunRecord,
+    RunStatus,
+    TestCase,
+    Variant,
+    Verdict,
+)
+from riskscope.errors import ErrorKind
+
+__all__ = [
+    "Attempt",
+    "ErrorKind",
+    "Expected",
+    "Message",
+    "Outcome",
+    "Registration",
+    "Registry",
+    "Response",
+    "ResponseError",
+    "RunRecord",
+    "RunStatus",
+    "TestCase",
+    "Variant",
+    "Verdict",
+    "canonical_json",
+    "stable_hash",
+]
