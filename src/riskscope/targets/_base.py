@@ -1,0 +1,48 @@
+"""The Target extension point: one async call, with the provider classifying its own errors.
+
+A provider only makes the call and maps its failures to :class:`~riskscope.errors.TargetError`
+with an :class:`~riskscope.core.ErrorKind`; retries, concurrency, caching and journaling live in
+one wrapper (``riskscope.runner``), never in providers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol, runtime_checkable
+
+from riskscope.config import Decoding, TargetConfig
+from riskscope.core import Message, Registry, Response
+
+
+@runtime_checkable
+class Target(Protocol):
+    """A system under test."""
+
+    async def respond(self, messages: Sequence[Message], decoding: Decoding) -> Response: ...
+
+    async def aclose(self) -> None: ...
+
+
+TargetFactory = Callable[[TargetConfig], Target]
+
+targets: Registry[TargetFactory] = Registry(
+    "target",
+    "riskscope.targets",
+    builtin_modules=(
+        "riskscope.targets.llamacpp",
+        "riskscope.targets.openai_compat",
+        "riskscope.targets.http_app",
+        "riskscope.targets.python_callable",
+        "riskscope.targets.guarded",
+        "riskscope.targets.hf",
+    ),
+)
+
+
+def target(name: str, summary: str = "") -> Callable[[TargetFactory], TargetFactory]:
+    """Register a target factory under ``name`` (used as ``--target NAME:ARG``)."""
+    return targets.register(name, summary)
+
+
+def build_target(config: TargetConfig) -> Target:
+    return targets.get(config.name)(config)

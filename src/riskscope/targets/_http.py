@@ -1,0 +1,271 @@
+"""What every HTTP-speaking target shares: the client, the API key, and failure classification.
+
+Failure classification lives here, once, so ``openai`` and ``http`` targets map the same socket
+or status problem to the same :class:`~riskscope.core.ErrorKind`, and the one retry wrapper in
+``riskscope.runner`` can act on it without knowing which provider spoke.
+
+The API key is read from the environment at construction and kept only inside the client's
+headers: it is redacted from every error message we build, because a hostile or buggy server may
+echo request headers back in its error body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import functools
+import ipaddress
+import json as _json
+import os
+import ssl
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import httpx
+
+from riskscope.config import TargetConfig
+from riskscope.core import ErrorKind
+from riskscope.errors import ConfigError, TargetError
+
+_BODY_SNIPPET = 200
+REDACTED = "[redacted]"
+
+
+def read_api_key(config: TargetConfig) -> str | None:
+    """The key from the env var the config names; a named but unset variable is a user error."""
+    if config.api_key_env is None:
+        return None
+    key = os.environ.get(config.api_key_env)
+    if not key:
+        raise ConfigError(f"target {config.name}: environment variable {config.api_key_env!r} (api_key_env) is not set")
+    return key
+
+
+class Redactor:
+    """Removes secrets from any text we are about to put in an error, a log or the store."""
+
+    def __init__(self, secrets: Iterable[str | None]) -> None:
+        # Short strings would redact ordinary words; real keys are long.
+        self._secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+
+SHARD_CONNECTIONS = 8
+USER_AGENT = "riskscope"
+
+
+class PooledClient:
+    """Several small httpx connection pools behind one ``request``; each call goes to the least busy.
+
+    httpcore rescans every connection of a pool on each request event, so one pool of C
+    connections costs O(C) per request: at C=32 that alone was 2.2 ms CPU per request, and at
+    C=128 the client could not keep up with a 100 ms server at all (bench/throughput.py). Pools of
+    8 bring it to about 1.1 ms. The least-busy choice keeps each pool within its connection limit,
+    so no call waits for a socket while another pool has a free one.
+
+    We call httpx's transports directly rather than through ``AsyncClient``: cookies, redirects,
+    auth flows and per-call URL and header merging are nothing a target needs, and skipping them
+    saved a further ~15% of CPU per call. What the client would have taken from the environment
+    (HTTP(S)_PROXY / NO_PROXY, SSL_CERT_FILE) is honoured here too.
+    """
+
+    def __init__(
+        self,
+        transports: list[httpx.AsyncHTTPTransport],
+        *,
+        base_url: str,
+        headers: dict[str, str],
+        timeout: httpx.Timeout,
+        deadline_s: float | None = None,
+    ) -> None:
+        self._transports = transports
+        self._busy = [0] * len(transports)
+        self._base_url = base_url.rstrip("/")
+        self._headers = httpx.Headers(headers)
+        self._extensions = {"timeout": timeout.as_dict()}
+        self._urls: dict[str, httpx.URL] = {}
+        # httpx's read timeout restarts with every byte, so a server that drips bytes could hold a
+        # call forever; the deadline bounds the whole exchange.
+        self.deadline_s = deadline_s
+
+    def _url(self, url: str) -> httpx.URL:
+        # Parsing and joining the URL on every call was a visible share of the client's CPU.
+        parsed = self._urls.get(url)
+        if parsed is None:
+            full = url if url.startswith(("http://", "https://")) else self._base_url + "/" + url.lstrip("/")
+            parsed = self._urls[url] = httpx.URL(full)
+        return parsed
+
+    async def request(self, method: str, url: str, *, json: Any) -> httpx.Response:
+        busy = self._busy
+        index = busy.index(min(busy)) if len(busy) > 1 else 0
+        busy[index] += 1
+        # httpx's own json= builds a fresh JSONEncoder per call; the stdlib's default one is cached.
+        content = _json.dumps(json).encode()
+        request = httpx.Request(
+            method, self._url(url), headers=self._headers, content=content, extensions=self._extensions
+        )
+        try:
+            response = await self._transports[index].handle_async_request(request)
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+            return response
+        finally:
+            busy[index] -= 1
+
+    async def aclose(self) -> None:
+        for transport in self._transports:
+            await transport.aclose()
+
+
+def environment_proxy(url: str) -> str | None:
+    """The proxy the environment sets for ``url`` (as httpx's client would use), or None."""
+    parsed = urllib.parse.urlsplit(url)
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(parsed.scheme) or proxies.get("all")
+    host = parsed.hostname
+    if not proxy or not host or _is_loopback(host) or urllib.request.proxy_bypass(host):
+        return None
+    return proxy
+
+
+def _is_loopback(host: str) -> bool:
+    """A proxy never helps reach this machine, and would send local traffic off it."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def make_client(
+    config: TargetConfig, *, base_url: str, api_key: str | None, auth_header: str = "Authorization"
+) -> PooledClient:
+    """The pooled client of one target, sized to its concurrency so no call waits for a socket."""
+    headers = {"Accept": "application/json", "User-Agent": USER_AGENT, "Content-Type": "application/json"}
+    headers.update(config.headers)
+    if api_key is not None:
+        headers[auth_header] = f"Bearer {api_key}" if auth_header.lower() == "authorization" else api_key
+    timeout = httpx.Timeout(
+        connect=config.connect_timeout_s,
+        read=config.read_timeout_s,
+        write=config.read_timeout_s,
+        pool=config.connect_timeout_s + config.read_timeout_s,
+    )
+    shards = -(-config.concurrency // SHARD_CONNECTIONS)
+    per_shard = -(-config.concurrency // shards)
+    limits = httpx.Limits(max_connections=per_shard, max_keepalive_connections=per_shard, keepalive_expiry=30.0)
+    proxy = environment_proxy(base_url)
+    transports = [
+        httpx.AsyncHTTPTransport(verify=shared_ssl_context(), limits=limits, proxy=proxy) for _ in range(shards)
+    ]
+    return PooledClient(
+        transports,
+        base_url=base_url,
+        headers=headers,
+        timeout=timeout,
+        deadline_s=config.connect_timeout_s + 2 * config.read_timeout_s,
+    )
+
+
+@functools.cache
+def shared_ssl_context() -> ssl.SSLContext:
+    """One verifying TLS context for every client: loading the CA bundle costs ~0.1 s each time."""
+    return httpx.create_ssl_context()
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Retry-After in seconds, from either form RFC 9110 allows (delta-seconds or an HTTP date)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # RFC 9110 dates are GMT; a naive result means the zone was omitted
+        return None
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+def classify_transport(exc: httpx.HTTPError, redact: Redactor) -> TargetError:
+    """Map a socket-level failure to its kind; all of them may succeed on another try."""
+    detail = redact(f"{type(exc).__name__}: {exc}".rstrip(": "))
+    if isinstance(exc, httpx.TimeoutException):
+        phase = "connect" if isinstance(exc, httpx.ConnectTimeout) else "read"
+        if isinstance(exc, httpx.PoolTimeout):
+            phase = "pool"
+        elif isinstance(exc, httpx.WriteTimeout):
+            phase = "write"
+        return TargetError(ErrorKind.TIMEOUT, f"{phase} timeout ({detail})", retryable=True)
+    if isinstance(exc, httpx.DecodingError):  # a body whose Content-Encoding lies: retrying won't help
+        return TargetError(ErrorKind.MALFORMED, f"undecodable response body ({detail})")
+    if isinstance(exc, httpx.TransportError):
+        # ConnectError (refused, DNS), ReadError/RemoteProtocolError (reset, closed mid-answer).
+        return TargetError(ErrorKind.CONNECTION, f"connection failed ({detail})", retryable=True)
+    return TargetError(ErrorKind.INTERNAL, f"HTTP client error ({detail})")
+
+
+def classify_status(response: httpx.Response, redact: Redactor) -> TargetError | None:
+    """None for 2xx; otherwise the classified error with a short, redacted body snippet."""
+    status = response.status_code
+    if 200 <= status < 300:
+        return None
+    snippet = redact(response.text[:_BODY_SNIPPET].replace("\n", " "))
+    message = f"HTTP {status}" + (f": {snippet}" if snippet else "")
+    retry_after = parse_retry_after(response.headers.get("retry-after"))
+    if status == 429:
+        return TargetError(ErrorKind.RATE_LIMITED, message, retryable=True, retry_after=retry_after, status=status)
+    if status == 408:
+        return TargetError(ErrorKind.TIMEOUT, message, retryable=True, retry_after=retry_after, status=status)
+    if status >= 500:
+        return TargetError(ErrorKind.HTTP_5XX, message, retryable=True, retry_after=retry_after, status=status)
+    return TargetError(ErrorKind.HTTP_4XX, message, retryable=False, status=status)
+
+
+def decode_json(response: httpx.Response, redact: Redactor) -> Any:
+    """The body as JSON; a 2xx that is not JSON is MALFORMED (retrying the same call won't fix it)."""
+    try:
+        return response.json()
+    except ValueError as exc:
+        snippet = redact(response.text[:80].replace("\n", " "))
+        raise TargetError(
+            ErrorKind.MALFORMED, f"response is not JSON ({exc}); body starts {snippet!r}", status=response.status_code
+        ) from exc
+
+
+async def post_json(
+    client: PooledClient, url: str, body: Mapping[str, Any], redact: Redactor, *, method: str = "POST"
+) -> tuple[Any, float]:
+    """The single I/O call of an HTTP target: send, classify, decode; returns (json, seconds)."""
+    started = time.perf_counter()
+    try:
+        async with asyncio.timeout(client.deadline_s):
+            response = await client.request(method, url, json=body)
+    except httpx.HTTPError as exc:
+        raise classify_transport(exc, redact) from exc
+    except TimeoutError as exc:
+        raise TargetError(
+            ErrorKind.TIMEOUT, f"no complete answer within the {client.deadline_s:g} s deadline", retryable=True
+        ) from exc
+    error = classify_status(response, redact)
+    if error is not None:
+        raise error
+    return decode_json(response, redact), time.perf_counter() - started

