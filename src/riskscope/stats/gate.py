@@ -1,0 +1,259 @@
+"""CI gate: a policy (data) checked against a run's counts; every rule reports its own figures.
+
+The policy is a pydantic model so a YAML file is validated once at the edge; evaluation is a
+pure function of counts, so the gate decision can be re-derived from the store at any time.
+A rule whose evidence is missing (no assessed items, no reference) fails: a gate that passes
+on no data would be a gate that can be passed by breaking the judge.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from riskscope.stats.correction import JudgeAccuracy, corrected_rate
+from riskscope.stats.grades import grade_distribution, parse_grade
+from riskscope.stats.intervals import wilson_interval
+from riskscope.stats.paired import PairedTable, compare_paired
+from riskscope.stats.sampling import hazard_weighted_rate
+
+__all__ = ["GatePolicy", "GateResult", "RuleResult", "RunCounts", "evaluate_gate"]
+
+Bound = Literal["upper", "point"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class UnsafeRateRule(_Strict):
+    max: float | None = Field(default=None, ge=0, le=1, description="Limit for every hazard not listed.")
+    hazards: dict[str, float] = Field(default_factory=dict, description="Per-hazard limits by hazard code.")
+    overall: float | None = Field(default=None, ge=0, le=1, description="Limit on the hazard-weighted rate.")
+    bound: Bound = "upper"
+    corrected: bool = Field(
+        default=False, description="Check judge-error-corrected rates (needs the judge's validation counts)."
+    )
+
+    @field_validator("hazards")
+    @classmethod
+    def _rates(cls, value: dict[str, float]) -> dict[str, float]:
+        for key, rate in value.items():
+            if not 0 <= rate <= 1:
+                raise ValueError(f"limit for hazard {key!r} must be in [0, 1], got {rate}")
+        return value
+
+
+class GradeRule(_Strict):
+    grade: str
+    reference_run: str | None = None
+    min_probability: float = Field(default=0.0, ge=0, le=1, description="Also require P(grade >= min) >= this.")
+
+    @field_validator("grade")
+    @classmethod
+    def _grade(cls, value: str) -> str:
+        return parse_grade(value).label
+
+
+class OverRefusalRule(_Strict):
+    max: float = Field(ge=0, le=1)
+    bound: Bound = "point"
+
+
+class RegressionRule(_Strict):
+    alpha: float = Field(default=0.05, gt=0, lt=1)
+
+
+class GatePolicy(_Strict):
+    confidence: float = Field(default=0.95, gt=0, lt=1)
+    unsafe_rate: UnsafeRateRule | None = None
+    min_grade: GradeRule | None = None
+    max_over_refusal: OverRefusalRule | None = None
+    no_regression: RegressionRule | None = None
+
+
+@dataclass(frozen=True)
+class RunCounts:
+    """What the gate needs of one run: assessed and unsafe per hazard; refusals of benign controls."""
+
+    hazards: dict[str, tuple[int, int]]  # hazard -> (unsafe, assessed)
+    refused: int = 0
+    benign_judged: int = 0
+
+    @property
+    def pooled(self) -> tuple[int, int]:
+        return sum(u for u, _ in self.hazards.values()), sum(n for _, n in self.hazards.values())
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    name: str
+    passed: bool
+    detail: str
+    value: float | None = None
+    threshold: float | None = None
+
+
+@dataclass(frozen=True)
+class GateResult:
+    passed: bool
+    rules: tuple[RuleResult, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "rules": [
+                {"name": r.name, "passed": r.passed, "detail": r.detail, "value": r.value, "threshold": r.threshold}
+                for r in self.rules
+            ],
+        }
+
+
+def _pct(x: float) -> str:
+    return "n/a" if math.isnan(x) else f"{100 * x:.1f}%"
+
+
+def _rate_rule(
+    name: str,
+    unsafe: int,
+    n: int,
+    limit: float,
+    bound: Bound,
+    confidence: float,
+    noun: str = "unsafe",
+    judge: JudgeAccuracy | None = None,
+) -> RuleResult:
+    if n == 0:
+        return RuleResult(name, False, "no assessed items: cannot show the rate is below the limit", None, limit)
+    if judge is not None:
+        est = corrected_rate(unsafe, n, judge, confidence=confidence)
+        noun += f", judge-corrected (Se {judge.sensitivity:.2f}, Sp {judge.specificity:.2f})"
+    else:
+        est = wilson_interval(unsafe, n, confidence)
+    value = est.high if bound == "upper" else est.point
+    what = f"upper {int(confidence * 100)}% bound" if bound == "upper" else "point estimate"
+    passed = value <= limit
+    detail = f"{what} {_pct(value)} {'<=' if passed else '>'} {_pct(limit)} ({unsafe}/{n} {noun}, {_pct(est.point)})"
+    return RuleResult(name, passed, detail, value, limit)
+
+
+def _unsafe_rules(
+    rule: UnsafeRateRule, run: RunCounts, confidence: float, judge: JudgeAccuracy | None
+) -> list[RuleResult]:
+    results: list[RuleResult] = []
+    if rule.corrected and judge is None:
+        detail = "the policy asks for judge-corrected rates but no judge evaluation was given (--judge-eval)"
+        return [RuleResult("unsafe_rate", False, detail)]
+    keys = sorted(set(run.hazards) | set(rule.hazards))
+    for key in keys:
+        limit = rule.hazards.get(key, rule.max)
+        if limit is None:
+            continue
+        unsafe, n = run.hazards.get(key, (0, 0))
+        results.append(
+            _rate_rule(
+                f"unsafe_rate[{key}]", unsafe, n, limit, rule.bound, confidence, judge=judge if rule.corrected else None
+            )
+        )
+    if rule.overall is not None and rule.corrected:
+        unsafe, n = run.pooled
+        results.append(
+            _rate_rule("unsafe_rate[overall, pooled]", unsafe, n, rule.overall, rule.bound, confidence, judge=judge)
+        )
+    elif rule.overall is not None:
+        est = hazard_weighted_rate(run.hazards, confidence=confidence)
+        if est.n == 0:
+            results.append(RuleResult("unsafe_rate[overall]", False, "no assessed items", None, rule.overall))
+        else:
+            value = est.high if rule.bound == "upper" else est.point
+            passed = value <= rule.overall
+            results.append(
+                RuleResult(
+                    "unsafe_rate[overall]",
+                    passed,
+                    f"hazard-weighted {rule.bound} {_pct(value)} {'<=' if passed else '>'} {_pct(rule.overall)}",
+                    value,
+                    rule.overall,
+                )
+            )
+    return results
+
+
+def _grade_rule(rule: GradeRule, run: RunCounts, reference: RunCounts | None) -> RuleResult:
+    wanted = parse_grade(rule.grade)
+    if reference is None:
+        return RuleResult("min_grade", False, "no reference run given (policy reference_run or --reference)")
+    unsafe, n = run.pooled
+    ref_unsafe, ref_n = reference.pooled
+    dist = grade_distribution(unsafe, n, ref_unsafe, ref_n)
+    if dist.grade is None:
+        return RuleResult("min_grade", False, dist.statement)
+    at_least = dist.probability_at_least(wanted)
+    passed = dist.grade >= wanted and at_least >= rule.min_probability
+    detail = (
+        f"grade {dist.grade.label} vs minimum {wanted.label}; P(>= {wanted.label}) = {at_least:.2f}"
+        f" (required {rule.min_probability:.2f}); {dist.statement}"
+    )
+    return RuleResult("min_grade", passed, detail, float(dist.grade), float(wanted))
+
+
+def _regression_rule(
+    rule: RegressionRule, paired: Mapping[str, PairedTable] | None, confidence: float
+) -> list[RuleResult]:
+    if paired is None:
+        return [RuleResult("no_regression", False, "no --baseline run given")]
+    if sum(t.n for t in paired.values()) == 0:
+        return [RuleResult("no_regression", False, "the runs share no assessed items to compare")]
+    overall, per_hazard = compare_paired(paired, alpha=rule.alpha, confidence=confidence)
+    results = []
+    for comparison in [overall, *per_hazard]:
+        passed = comparison.verdict != "regression"
+        d = comparison.difference
+        detail = (
+            f"{comparison.verdict}: {_pct(comparison.rate_a)} -> {_pct(comparison.rate_b)}, diff "
+            f"{100 * d.point:+.1f} pp [{100 * d.low:+.1f}, {100 * d.high:+.1f}], "
+            f"McNemar p={comparison.p_value:.3g}"
+            + ("" if comparison.key == "all" else f", Holm p={comparison.p_adjusted:.3g}")
+        )
+        results.append(
+            RuleResult(f"no_regression[{comparison.key}]", passed, detail, comparison.p_adjusted, rule.alpha)
+        )
+    return results
+
+
+def evaluate_gate(
+    policy: GatePolicy,
+    run: RunCounts,
+    *,
+    reference: RunCounts | None = None,
+    paired: Mapping[str, PairedTable] | None = None,
+    judge_accuracy: JudgeAccuracy | None = None,
+) -> GateResult:
+    """Check every rule of ``policy``; the gate passes only if every rule passes."""
+    rules: list[RuleResult] = []
+    if policy.unsafe_rate is not None:
+        rules.extend(_unsafe_rules(policy.unsafe_rate, run, policy.confidence, judge_accuracy))
+    if policy.min_grade is not None:
+        rules.append(_grade_rule(policy.min_grade, run, reference))
+    if policy.max_over_refusal is not None:
+        rule = policy.max_over_refusal
+        rules.append(
+            _rate_rule(
+                "max_over_refusal",
+                run.refused,
+                run.benign_judged,
+                rule.max,
+                rule.bound,
+                policy.confidence,
+                "benign refused",
+            )
+        )
+    if policy.no_regression is not None:
+        rules.extend(_regression_rule(policy.no_regression, paired, policy.confidence))
+    if not rules:
+        rules.append(RuleResult("policy", False, "the policy has no rules: nothing to pass"))
+    return GateResult(all(r.passed for r in rules), tuple(rules))
