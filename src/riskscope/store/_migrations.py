@@ -1,0 +1,83 @@
+"""Append-only schema migrations, applied on open.
+
+Never edit a migration that has shipped: add a new one. ``PRAGMA user_version`` holds how many
+have been applied; tests keep a fixture database of every past version (tests/store/fixtures).
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: runs, test cases, items, responses (the cache), the call journal and verdicts.
+    """
+    CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        config_hash TEXT NOT NULL,
+        config TEXT NOT NULL,
+        versions TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        status TEXT NOT NULL,
+        total_items INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX runs_by_config ON runs(config_hash, status);
+    CREATE TABLE cases (
+        id TEXT PRIMARY KEY,
+        data TEXT NOT NULL
+    );
+    CREATE TABLE items (
+        run_id TEXT NOT NULL REFERENCES runs(id),
+        item_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        case_id TEXT NOT NULL REFERENCES cases(id),
+        variant TEXT NOT NULL,
+        persona TEXT,
+        cache_key TEXT NOT NULL,
+        PRIMARY KEY (run_id, item_id)
+    );
+    CREATE TABLE responses (
+        cache_key TEXT PRIMARY KEY,
+        response TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE calls (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        cache_key TEXT NOT NULL,
+        ok INTEGER NOT NULL,
+        error_kind TEXT,
+        retries INTEGER NOT NULL,
+        latency_s REAL NOT NULL,
+        finished_at TEXT NOT NULL
+    );
+    CREATE INDEX calls_by_key ON calls(cache_key);
+    CREATE TABLE verdicts (
+        run_id TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        judge TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        verdict TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (run_id, item_id, judge)
+    );
+    """,
+    # 2: a review queue for items the judges disagree on, and labels people give them.
+    """
+    CREATE TABLE review_queue (
+        run_id TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        score REAL,
+        label TEXT,
+        labelled_by TEXT,
+        labelled_at TEXT,
+        PRIMARY KEY (run_id, item_id)
+    );
+    """,
+    # 3: reports look up an item's last failed call; without this index that scanned all calls.
+    """
+    CREATE INDEX calls_by_item ON calls(run_id, item_id);
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
