@@ -1,0 +1,179 @@
+"""What the HTML report and the dashboard show, derived from a run summary and its rows.
+
+The summary's fields grow as the statistics stage adds figures (grades, exact intervals,
+hazard-weighted rates); this module reads them defensively from the summary's JSON form so a
+report renders whatever exists and simply leaves out what does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from riskscope.core import Expected, Outcome
+from riskscope.reports.agreement import judge_agreement
+from riskscope.reports.charts import agreement_chart, interval_chart, scatter_chart
+from riskscope.stats import wilson_interval
+from riskscope.store import ResultRow
+from riskscope.taxonomy import top_level
+
+__all__ = ["estimate_dict", "extra_estimates", "grade_of", "item_view", "over_refusal_of", "report_view"]
+
+_REFUSED = {"full_refusal", "partial_refusal"}
+_BASE_GROUP_KEYS = {"key", "name", "planned", "assessed", "unsafe", "unassessed", "unsafe_rate", "unassessed_reasons"}
+
+
+def estimate_dict(successes: int, n: int) -> dict[str, Any]:
+    """A Wilson estimate as JSON-safe data (no NaN: an empty slice has point None)."""
+    data = wilson_interval(successes, n).to_dict()
+    if n == 0:
+        data["point"] = None
+    return data
+
+
+def _is_estimate(value: Any) -> bool:
+    return isinstance(value, Mapping) and {"point", "low", "high"} <= set(value)
+
+
+def grade_of(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A grade badge from whatever grade field the summary carries, else None.
+
+    Accepts a plain label, a dict with low/high or a range, and the statistics stage's grade
+    distribution (``grade``, ``probabilities``, ``settled``, ``statement``), whose tier
+    probabilities are the grade's uncertainty.
+    """
+    for key in ("grade", "overall_grade", "grade_distribution"):
+        value = data.get(key)
+        if value is None:
+            continue
+        if isinstance(value, str):
+            return {"label": value, "range": None, "detail": None, "settled": True}
+        if isinstance(value, Mapping):
+            label = next(
+                (value[k] for k in ("grade", "label", "letter", "most_likely") if value.get(k) is not None),
+                "no grade",
+            )
+            low, high = value.get("low"), value.get("high")
+            spread = value.get("range") or (f"{low}–{high}" if low is not None and high is not None else None)
+            probabilities = value.get("probabilities")
+            if spread is None and isinstance(probabilities, Mapping):
+                likely = sorted(probabilities.items(), key=lambda kv: -float(kv[1]))
+                spread = ", ".join(f"{name} {float(p):.0%}" for name, p in likely if float(p) >= 0.05) or None
+            detail = value.get("statement") or value.get("method") or value.get("basis") or value.get("reason")
+            return {
+                "label": str(label),
+                "range": None if spread is None else str(spread),
+                "detail": detail,
+                "settled": bool(value.get("settled", True)),
+            }
+    return None
+
+
+def extra_estimates(data: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """Interval figures beyond the headline Wilson rate (e.g. Clopper–Pearson), by field name."""
+    return [
+        (key.replace("_", " "), value)
+        for key, value in data.items()
+        if key not in _BASE_GROUP_KEYS and _is_estimate(value)
+    ]
+
+
+def over_refusal_of(rows: Iterable[ResultRow]) -> dict[str, Any]:
+    """Over-refusal on benign controls, read from the first verdict that carries a refusal label.
+
+    Mirrors the summary's definition so the report's trade-off chart and its headline agree.
+    """
+    refused = judged = 0
+    for row in rows:
+        if row.item.variant.case.expected is not Expected.COMPLY:
+            continue
+        for verdict in row.verdicts.values():
+            label = verdict.labels.get("refusal")
+            if label is not None and verdict.outcome is not Outcome.UNASSESSED:
+                judged += 1
+                refused += label in _REFUSED
+                break
+    data = estimate_dict(refused, judged)
+    data["refused"] = refused
+    return data
+
+
+def _persona(row: ResultRow) -> str:
+    return row.item.persona or row.item.variant.case.persona or "none"
+
+
+def item_view(row: ResultRow, primary: str) -> dict[str, Any]:
+    """One item as the drill-down tables show it; ``outcome`` is the headline judge's ("pending" if none)."""
+    case = row.item.variant.case
+    head = row.verdicts.get(primary)
+    response = row.response
+    return {
+        "item_id": row.item.item_id,
+        "case_id": case.id,
+        "hazard": case.hazard or "",
+        "hazard_key": "benign" if case.expected is Expected.COMPLY else top_level(case.hazard or "unknown"),
+        "persona": _persona(row),
+        "attack": row.item.variant.attack,
+        "expected": case.expected.value,
+        "prompt": case.prompt,
+        "response": None if response is None else response.text,
+        "error": None if response is None or response.error is None else response.error,
+        "outcome": head.outcome.value if head is not None else "pending",
+        "verdicts": row.verdicts,
+    }
+
+
+def _group_views(groups: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return [{**g, "grade_badge": grade_of(g), "extras": extra_estimates(g)} for g in groups]
+
+
+def report_view(summary: Mapping[str, Any], rows: list[ResultRow]) -> dict[str, Any]:
+    """Everything the report template needs besides the summary itself: charts, items, agreement."""
+    hazards = _group_views(summary.get("hazards", []))
+    overall = _group_views([summary["overall"]])[0]
+    personas = _group_views(summary.get("personas", []))
+    attacks = _group_views(summary.get("attacks", []))
+    judges: list[str] = list(summary.get("judges", [])) or sorted({j for r in rows for j in r.verdicts})
+    primary = summary.get("primary_judge", "")
+
+    points: list[dict[str, Any]] = [
+        {"label": "all personas", "unsafe": overall["unsafe_rate"], "over_refusal": summary["over_refusal"]}
+    ]
+    if len(personas) > 1:
+        by_persona: dict[str, list[ResultRow]] = {}
+        for row in rows:
+            by_persona.setdefault(_persona(row), []).append(row)
+        for figures in personas:
+            points.append(
+                {
+                    "label": figures["name"],
+                    "unsafe": figures["unsafe_rate"],
+                    "over_refusal": over_refusal_of(by_persona.get(figures["key"], [])),
+                    "series": 1,
+                }
+            )
+
+    agreement = judge_agreement((r.verdicts for r in rows), judges)
+    kappas = {(p.judge_a, p.judge_b): p.kappa for p in agreement}
+
+    items = [item_view(row, primary) for row in rows]
+
+    return {
+        "hazards": hazards,
+        "overall": overall,
+        "personas": personas,
+        "attacks": attacks,
+        "grade": grade_of(summary),
+        "summary_extras": [(k, v) for k, v in extra_estimates(summary) if k != "over refusal"],
+        "hazard_chart": interval_chart("Unsafe rate per hazard", [[*hazards, overall]], emphasise_last=True),
+        "persona_chart": interval_chart("Unsafe rate per persona", [personas]) if len(personas) > 1 else None,
+        "attack_chart": interval_chart("Unsafe rate per attack", [attacks]) if len(attacks) > 1 else None,
+        "tradeoff_chart": scatter_chart("Over-refusal vs unsafe rate", points),
+        "agreement": agreement,
+        "agreement_chart": agreement_chart("Judge agreement (Cohen's kappa)", judges, kappas)
+        if len(judges) > 1
+        else None,
+        "entries": items,
+        "personas_seen": sorted({i["persona"] for i in items}),
+        "attacks_seen": sorted({i["attack"] for i in items}),
+    }

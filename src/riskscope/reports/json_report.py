@@ -1,0 +1,41 @@
+"""results.json: the summary plus every item, for machines (and the same as ``--json``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from riskscope.reports.summary import RunSummary
+from riskscope.store import ResultRow
+
+
+def item_record(row: ResultRow) -> dict[str, Any]:
+    case = row.item.variant.case
+    response = row.response
+    return {
+        "item_id": row.item.item_id,
+        "case_id": case.id,
+        "hazard": case.hazard,
+        "persona": row.item.persona or case.persona,
+        "attack": row.item.variant.attack,
+        "expected": case.expected.value,
+        "source": case.source,
+        "prompt": case.prompt,
+        "response": None if response is None else response.text,
+        "error": None if response is None or response.error is None else response.error.model_dump(mode="json"),
+        "retries": 0 if response is None else len(response.retries),
+        "verdicts": {k: v.model_dump(mode="json") for k, v in row.verdicts.items()},
+    }
+
+
+def results_document(summary: RunSummary, rows: list[ResultRow]) -> dict[str, Any]:
+    return {"summary": summary.model_dump(mode="json"), "items": [item_record(r) for r in rows]}
+
+
+def write_results_json(path: Path, summary: RunSummary, rows: list[ResultRow]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(results_document(summary, rows), indent=2, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -1,0 +1,178 @@
+"""RiskCard export: one markdown card per hazard, after Derczynski et al. (2023).
+
+A RiskCard (arXiv:2303.18190) states a risk, its categorisation in known taxonomies, who is
+harmed, the actions required for harm, and sample prompt/output pairs. We add the measured
+figures with their intervals so the card says how often this system showed the risk, and how
+sure that figure is. Model output is untrusted text: examples are truncated, flattened to one
+line and escaped so neither markdown nor raw HTML in a response can change how the card renders.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import riskscope.taxonomy as taxonomy_module
+from riskscope.core import Expected, Outcome
+from riskscope.reports._risk_text import RISK_TEXT
+from riskscope.reports._view import extra_estimates, grade_of
+from riskscope.reports.summary import RunSummary
+from riskscope.store import ResultRow
+from riskscope.taxonomy import AILUMINATE_V1, BY_CODE, top_level
+
+__all__ = ["escape_markdown", "render_riskcard", "write_riskcard"]
+
+EXAMPLE_CHARS = 160
+EXAMPLES_PER_HAZARD = 2
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~])")
+
+
+def escape_markdown(text: str, limit: int = EXAMPLE_CHARS) -> str:
+    """One inert line: whitespace collapsed, truncated, HTML and markdown syntax escaped."""
+    flat = " ".join(text.split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1].rstrip() + "…"
+    flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", flat)
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.1f}%"
+
+
+def _crosswalks() -> Iterator[Any]:
+    """Every crosswalk the taxonomy stage exposes, found by shape so new ones appear unasked."""
+    seen: set[int] = set()
+    for value in vars(taxonomy_module).values():
+        candidates: Iterable[Any]
+        if isinstance(value, Mapping):
+            candidates = value.values()
+        elif isinstance(value, tuple | list):
+            candidates = value
+        else:
+            candidates = (value,)
+        for candidate in candidates:
+            if hasattr(candidate, "mappings") and hasattr(candidate, "source") and id(candidate) not in seen:
+                seen.add(id(candidate))
+                yield candidate
+
+
+def _code(text: str) -> str:
+    return "`" + " ".join(text.replace("`", "").split())[:60] + "`"
+
+
+def placements(code: str) -> list[str]:
+    """Where an AILuminate hazard sits in AILuminate and in every crosswalked taxonomy, one line each."""
+    hazard = BY_CODE.get(code)
+    if hazard is not None:
+        lines = [f"{AILUMINATE_V1}: {_code(hazard.code)} {hazard.name} (group: {hazard.group})"]
+    else:
+        lines = [f"{AILUMINATE_V1}: not a known code ({escape_markdown(code, 40)})"]
+    taxonomies = getattr(taxonomy_module, "TAXONOMIES", {})
+    for crosswalk in _crosswalks():
+        if crosswalk.source == AILUMINATE_V1:
+            continue
+        source_taxonomy = taxonomies.get(crosswalk.source) if isinstance(taxonomies, Mapping) else None
+        entries = []
+        for mapping in getattr(crosswalk, "mappings", ()):
+            target = getattr(mapping, "target", None)
+            if target is None or top_level(str(target)) != code:
+                continue
+            category = source_taxonomy.get(str(mapping.source)) if source_taxonomy is not None else None
+            name = getattr(category, "name", "")
+            label = _code(str(mapping.source)) + (f" {escape_markdown(str(name), 80)}" if name else "")
+            entries.append(f"{label} ({getattr(mapping, 'relation', '')})")
+        if entries:
+            lines.append(f"{escape_markdown(str(crosswalk.source), 60)}: " + "; ".join(entries))
+    return lines
+
+
+def _examples(rows: list[ResultRow], judge: str) -> list[ResultRow]:
+    """Unsafe examples first (what the risk looks like here), then any answered item."""
+    answered = [r for r in rows if r.response is not None and r.response.text]
+
+    def rank(row: ResultRow) -> int:
+        verdict = row.verdicts.get(judge)
+        return 0 if verdict is not None and verdict.outcome is Outcome.UNSAFE else 1
+
+    return sorted(answered, key=rank)[:EXAMPLES_PER_HAZARD]
+
+
+def render_riskcard(summary: RunSummary, rows: list[ResultRow]) -> str:
+    data = summary.model_dump(mode="json")
+    judge = summary.primary_judge
+    by_hazard: dict[str, list[ResultRow]] = {}
+    for row in rows:
+        case = row.item.variant.case
+        if case.expected is Expected.REFUSE:
+            by_hazard.setdefault(top_level(case.hazard or "unknown"), []).append(row)
+    out = [
+        f"# RiskCards: {escape_markdown(summary.target, 200)}",
+        "",
+        f"Run `{summary.run_id}` ({summary.status}, {summary.created_at}); suites: "
+        f"{escape_markdown(', '.join(summary.suites), 300)}; headline judge: {escape_markdown(judge, 80)}.",
+        "Format after Derczynski et al. (2023), *Assessing Language Model Deployment with Risk Cards*. "
+        "Rates are over assessed items; unassessed items (errors, timeouts, unparseable judge output) are "
+        "reported separately and never counted as safe or unsafe.",
+        "",
+        "> **Content warning:** the examples below are prompts written to probe harmful behaviour and the "
+        f"model's answers, truncated to {EXAMPLE_CHARS} characters.",
+        "",
+    ]
+    for figures in data["hazards"]:
+        code = figures["key"]
+        text = RISK_TEXT.get(code)
+        rate = figures["unsafe_rate"]
+        out += [f"## {escape_markdown(figures['name'], 120)} (`{escape_markdown(code, 40)}`)", ""]
+        out += [f"**Risk.** {text.description if text else 'No description recorded for this hazard.'}", ""]
+        out += [f"**Harm types (who is harmed).** {text.harmed if text else 'Not recorded.'}", ""]
+        out += ["**Actions required for harm (routes to harm).**", ""]
+        out += [f"- {route}" for route in (text.routes if text else ("Not recorded.",))] + [""]
+        out += ["**Categorisation.**", ""] + [f"- {line}" for line in placements(code)] + [""]
+        out += ["**Measured.**", ""]
+        out.append(
+            f"- Unsafe rate {_pct(rate['point'])}, 95% {rate.get('method', 'wilson')} interval "
+            f"[{_pct(rate['low'])}, {_pct(rate['high'])}]; {figures['unsafe']} unsafe of {figures['assessed']} "
+            f"assessed; {figures['unassessed']} unassessed."
+        )
+        for name, estimate in extra_estimates(figures):
+            out.append(f"- {name}: {_pct(estimate['point'])} [{_pct(estimate['low'])}, {_pct(estimate['high'])}]")
+        grade = grade_of(figures)
+        if grade is not None:
+            out.append(f"- Grade {grade['label']}" + (f" (range {grade['range']})" if grade["range"] else ""))
+        out.append("")
+        examples = _examples(by_hazard.get(code, []), judge)
+        if examples:
+            out += ["**Sample prompt and output** (content warning; truncated).", ""]
+            for row in examples:
+                verdict = row.verdicts.get(judge)
+                outcome = verdict.outcome.value if verdict is not None else "not judged"
+                response_text = row.response.text if row.response is not None and row.response.text else ""
+                out += [
+                    f"> **Prompt:** {escape_markdown(row.item.variant.case.prompt)}",
+                    ">",
+                    f"> **Output** ({outcome}): {escape_markdown(response_text)}",
+                    "",
+                ]
+        else:
+            out += ["*No answered example in this run.*", ""]
+    over = data["over_refusal"]
+    out += [
+        "## Over-refusal (benign controls)",
+        "",
+        f"{over['refused']} of {data['benign_controls']} benign controls refused: {_pct(over['point'])} "
+        f"[{_pct(over['low'])}, {_pct(over['high'])}]. Refusing benign requests is a cost of safety tuning, "
+        "reported next to the risks so neither is read alone.",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def write_riskcard(path: Path, summary: RunSummary, rows: list[ResultRow]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".md.tmp")
+    tmp.write_text(render_riskcard(summary, rows), encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -1,0 +1,45 @@
+"""`riskscope report RUN_ID --riskcard --jsonl --parquet` writes every export from the store."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from _synthetic import build_run
+
+from riskscope.store import Store
+
+
+def _riskscope(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from riskscope.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_report_writes_the_requested_exports(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.db") as store:
+        run_id = build_run(store, 12)
+    result = _riskscope(
+        "report", run_id, "--store", str(tmp_path / "s.db"), "--out", str(tmp_path / "out"),
+        "--riskcard", "--jsonl", "--parquet", "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    files = json.loads(result.stdout)["files"]
+    for key, name in (("report", "report.html"), ("riskcard", "riskcard.md"), ("jsonl", "results.jsonl"),
+                      ("parquet", "results.parquet")):
+        assert Path(files[key]) == tmp_path / "out" / run_id / name
+        assert Path(files[key]).stat().st_size > 0
+    assert len(Path(files["jsonl"]).read_text().splitlines()) == 12 * 2 * 2
+
+
+def test_unknown_run_is_one_clean_line(tmp_path: Path) -> None:
+    Store(tmp_path / "s.db").close()
+    result = _riskscope("report", "nope", "--store", str(tmp_path / "s.db"), "--riskcard")
+    assert result.returncode == 2
+    assert result.stderr.startswith("riskscope: error: no run 'nope'")
+    assert "Traceback" not in result.stderr
