@@ -1,0 +1,79 @@
+"""``riskscope compare RUN_A RUN_B``: did B get safer or less safe than A on the same cases?"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from riskscope.cli._common import STORE_OPTION, print_json
+from riskscope.cli._runstats import pair_runs
+from riskscope.errors import ConfigError
+from riskscope.stats import PairedComparison, compare_paired
+from riskscope.store import Store
+from riskscope.taxonomy import hazard_name
+
+
+def _pct(x: float) -> str:
+    return "   n/a" if math.isnan(x) else f"{100 * x:5.1f}%"
+
+
+def _line(c: PairedComparison, name: str) -> str:
+    d = c.difference
+    diff = "n/a" if c.table.n == 0 else f"{100 * d.point:+5.1f} pp [{100 * d.low:+5.1f}, {100 * d.high:+5.1f}]"
+    return (
+        f"{name[:34]:<34} {c.table.n:>5} {_pct(c.rate_a)} {_pct(c.rate_b)}  {diff:<28} "
+        f"{c.table.only_a:>4}/{c.table.only_b:<4} p={c.p_value:<8.3g} holm={c.p_adjusted:<8.3g} {c.verdict}"
+    )
+
+
+def compare_command(
+    run_a: Annotated[str, typer.Argument(help="Run id of A (before).")],
+    run_b: Annotated[str, typer.Argument(help="Run id of B (after).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    alpha: Annotated[float, typer.Option(help="Family-wise significance level (Holm across hazards).")] = 0.05,
+    confidence: Annotated[float, typer.Option(help="Confidence of the difference intervals.")] = 0.95,
+    store_path: Path = STORE_OPTION,
+) -> None:
+    """Paired comparison of two runs on the same cases: exact McNemar, Newcombe interval, Holm."""
+    if not (0 < alpha < 1 and 0 < confidence < 1):
+        raise ConfigError(f"--alpha and --confidence must be in (0, 1), got {alpha} and {confidence}")
+    with Store(store_path) as store:
+        pairing = pair_runs(store, run_a, run_b)
+    overall, per_hazard = compare_paired(pairing.tables, alpha=alpha, confidence=confidence)
+    if as_json:
+        data: dict[str, Any] = {
+            "run_a": run_a,
+            "run_b": run_b,
+            "judge_a": pairing.judge_a,
+            "judge_b": pairing.judge_b,
+            "alpha": alpha,
+            "matched_by": ["case_id", "attack", "persona"],
+            "only_in_a": pairing.only_in_a,
+            "only_in_b": pairing.only_in_b,
+            "unassessed_pairs": pairing.unassessed,
+            "overall": overall.to_dict(),
+            "hazards": [c.to_dict() for c in per_hazard],
+        }
+        print_json(data)
+        return
+    typer.echo(f"A = {run_a} (judge {pairing.judge_a})   B = {run_b} (judge {pairing.judge_b})")
+    typer.echo(
+        f"pairs assessed in both: {overall.table.n}; unassessed in either: {pairing.unassessed}; "
+        f"only in A: {pairing.only_in_a}; only in B: {pairing.only_in_b}"
+    )
+    typer.echo(
+        f"{'hazard':<34} {'pairs':>5} {'A':>6} {'B':>6}  {'B - A (95% CI)':<28} {'A/B only':>9} McNemar, Holm"
+    )
+    for c in per_hazard:
+        name = hazard_name(c.key)
+        typer.echo(_line(c, c.key if name == c.key else f"{c.key} {name}"))
+    typer.echo(_line(overall, "all hazards (pooled)"))
+    if overall.table.n == 0:
+        typer.echo("no pairs were assessed in both runs: nothing can be concluded")
+
+
+def register(app: typer.Typer, stage_apps: dict[str, typer.Typer]) -> None:
+    app.command("compare")(compare_command)

@@ -1,0 +1,138 @@
+"""``riskscope judge eval FILE --judge J``: how well a judge agrees with human labels.
+
+Figures come from :mod:`riskscope.judges.evaluation`; this module only reads flags and prints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from riskscope.cli._common import STORE_OPTION, open_store, print_json
+from riskscope.config import PluginSpec
+from riskscope.errors import ConfigError
+from riskscope.judges import build_judge
+from riskscope.judges._labelled import FORMATS, LabelledItem, items_from_review, load_labelled
+
+if TYPE_CHECKING:
+    from riskscope.judges.evaluation import EvaluationReport, Metrics
+
+
+def _review_items(store_path: Path, run_id: str) -> list[LabelledItem]:
+    """Labelled items from the dashboard's review queue of one run (unlabelled entries skipped)."""
+    with open_store(store_path) as store:
+        queue = [row for row in store.review_queue(run_id) if row["label"] is not None]
+        labels = {row["item_id"]: row["label"] for row in queue}
+        rows = store.result_rows(run_id, list(labels))
+    tuples = []
+    for row in rows:
+        if row.response is None or row.response.text is None:
+            continue
+        case = row.item.variant.case
+        tuples.append(
+            (row.item.item_id, case.prompt, row.response.text, labels[row.item.item_id], case.hazard, case.expected)
+        )
+    if not tuples:
+        raise ConfigError(f"run {run_id} has no labelled review-queue items with a response")
+    return items_from_review(tuples)
+
+
+def _metrics_lines(title: str, metrics: Metrics) -> list[str]:
+    figures = "  ".join(f"{name} {value}" for name, value in metrics.figures.items())
+    c = metrics.confusion
+    return [
+        f"{title} (n={metrics.n}): {figures}",
+        f"  confusion (gold x judge): unsafe->unsafe {c['tp']}  unsafe->safe {c['fn']}  "
+        f"safe->unsafe {c['fp']}  safe->safe {c['tn']}",
+    ]
+
+
+def _print_report(report: EvaluationReport) -> None:
+    labelled = report.total - report.unlabelled
+    lines = [
+        f"judge {report.judge} on {report.source}: {report.total} items, {labelled} labelled",
+        f"coverage {report.coverage} ({report.assessed}/{labelled} assessed; UNASSESSED items are excluded "
+        "from the figures below)",
+    ]
+    for reason, count in sorted(report.unassessed_reasons.items(), key=lambda kv: -kv[1]):
+        lines.append(f"  unassessed: {count} x {reason}")
+    lines += _metrics_lines("overall, positive = unsafe, 95% bootstrap CI", report.overall)
+    if report.by_category:
+        lines.append("by category:")
+        for name, metrics in report.by_category.items():
+            figures = "  ".join(f"{k} {metrics.figures[k]}" for k in ("accuracy", "precision", "recall", "f1", "kappa"))
+            lines.append(f"  {name} (n={metrics.n}): {figures}")
+    if report.refusal_agreement is not None:
+        ra = report.refusal_agreement
+        acc = ra["three_class_accuracy"]
+        lines.append(
+            f"refusal classes (XSTest, n={ra['n']}): 3-class accuracy {acc['point']:.3f} "
+            f"[{acc['low']:.3f}, {acc['high']:.3f}]"
+        )
+    for line in lines:
+        typer.echo(line)
+
+
+def register(app: typer.Typer, stage_apps: dict[str, typer.Typer]) -> None:
+    """Attach ``riskscope judge eval``."""
+    judge_app = typer.Typer(help="Judge quality: evaluate a judge against human labels.", no_args_is_help=True)
+
+    @judge_app.command("eval")
+    def eval_command(
+        file: Annotated[
+            Path | None, typer.Argument(help="Labelled file (HarmBench JSON, XSTest/GPTFuzz CSV, JSONL).")
+        ] = None,
+        judge: Annotated[str, typer.Option("--judge", "-j", help="Judge spec, e.g. refusal or embedded.")] = "refusal",
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+        fmt: Annotated[
+            str | None, typer.Option("--format", help=f"One of {', '.join(FORMATS)}; guessed if omitted.")
+        ] = None,
+        behaviors: Annotated[Path | None, typer.Option("--behaviors", help="HarmBench behaviors CSV.")] = None,
+        questions: Annotated[Path | None, typer.Option("--questions", help="GPTFuzz question_list.csv.")] = None,
+        from_store: Annotated[
+            str | None, typer.Option("--from-store", help="Use review-queue labels of this run.")
+        ] = None,
+        store: Path = STORE_OPTION,
+        bootstrap: Annotated[
+            int, typer.Option("--bootstrap", min=100, max=100_000, help="Bootstrap resamples.")
+        ] = 1000,
+        seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
+        limit: Annotated[int | None, typer.Option("--limit", min=1, help="Use only the first N items.")] = None,
+        concurrency: Annotated[
+            int, typer.Option("--concurrency", min=1, max=256, help="Parallel calls to a model judge's server.")
+        ] = 8,
+    ) -> None:
+        """Accuracy, precision, recall, F1, kappa, confusion matrix and per-category figures with CIs."""
+        if (file is None) == (from_store is None):
+            raise ConfigError("give either a labelled FILE or --from-store RUN_ID (not both)")
+        if from_store is not None:
+            items = _review_items(store, from_store)
+            source = f"review queue of run {from_store}"
+        elif file is not None:
+            items = load_labelled(file, fmt, behaviors=behaviors, questions=questions)
+            source = str(file)
+        else:
+            raise ConfigError("give a labelled FILE or --from-store RUN_ID")
+        if limit is not None:
+            items = items[:limit]
+        # numpy loads here, not when the CLI starts.
+        from riskscope.judges.evaluation import evaluate_judge
+
+        the_judge = build_judge(PluginSpec.parse(judge))
+        report = asyncio.run(
+            evaluate_judge(the_judge, items, source=source, n_boot=bootstrap, seed=seed, concurrency=concurrency)
+        )
+        if as_json:
+            data: dict[str, Any] = report.to_dict()
+            data["judge_spec"] = judge
+            print_json(data)
+        else:
+            _print_report(report)
+
+    app.add_typer(judge_app, name="judge")
+
+
+__all__ = ["register"]

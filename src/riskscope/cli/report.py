@@ -1,0 +1,59 @@
+"""``riskscope report RUN_ID``: re-render a past run's reports from the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from riskscope.cli._common import STORE_OPTION, print_json
+from riskscope.store import Store
+
+
+def report_command(
+    run_id: Annotated[str, typer.Argument(help="Run id (see `riskscope runs list`), or 'latest'.")],
+    out: Annotated[Path, typer.Option(help="Folder for reports.")] = Path("runs"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    riskcard: Annotated[bool, typer.Option("--riskcard", help="Also write riskcard.md (RiskCards format).")] = False,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="Also write results.jsonl (one item per line).")] = False,
+    parquet: Annotated[
+        bool, typer.Option("--parquet", help="Also write results.parquet (needs riskscope[parquet]).")
+    ] = False,
+    store_path: Path = STORE_OPTION,
+) -> None:
+    """Re-render the HTML report and results.json of a run from the store (and optional exports)."""
+    from riskscope.cli.run import write_reports
+
+    with Store(store_path) as store:
+        if run_id == "latest":
+            run_id = store.latest_run().id
+        summary, files = write_reports(store, run_id, out)
+        if riskcard or jsonl or parquet:
+            files.update(_write_exports(store, summary, run_id, out / run_id, riskcard, jsonl, parquet))
+    if as_json:
+        print_json({"summary": summary.model_dump(mode="json"), "files": {k: str(v) for k, v in files.items()}})
+        return
+    from riskscope.reports.terminal import print_summary
+
+    print_summary(summary, files)
+
+
+def _write_exports(
+    store: Store, summary: Any, run_id: str, folder: Path, riskcard: bool, jsonl: bool, parquet: bool
+) -> dict[str, Path]:
+    from riskscope.reports import write_jsonl, write_parquet, write_riskcard
+
+    rows = list(store.results(run_id))
+    files: dict[str, Path] = {}
+    if riskcard:
+        files["riskcard"] = write_riskcard(folder / "riskcard.md", summary, rows)
+    if jsonl:
+        files["jsonl"] = write_jsonl(folder / "results.jsonl", rows, run_id)
+    if parquet:
+        files["parquet"] = write_parquet(folder / "results.parquet", rows, run_id, summary.primary_judge)
+    return files
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report_command)

@@ -1,0 +1,133 @@
+"""``riskscope run``: evaluate a target on suites, judge, store, and write the reports."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from riskscope.cli._common import STORE_OPTION, print_json
+from riskscope.config import RunConfig, load_config
+from riskscope.runner import PlainProgress, Progress, RichProgress, SilentProgress, execute
+from riskscope.store import Store
+
+
+class ProgressKind(StrEnum):
+    AUTO = "auto"
+    RICH = "rich"
+    PLAIN = "plain"
+    JSON = "json"
+    NONE = "none"
+
+
+def _progress(kind: ProgressKind, as_json: bool) -> Progress:
+    if kind is ProgressKind.AUTO:
+        kind = ProgressKind.RICH if sys.stderr.isatty() and not as_json else ProgressKind.PLAIN
+    if kind is ProgressKind.RICH:
+        return RichProgress()
+    if kind is ProgressKind.PLAIN:
+        return PlainProgress()
+    if kind is ProgressKind.JSON:
+        return PlainProgress(as_json=True)
+    return SilentProgress()
+
+
+def write_reports(store: Store, run_id: str, out: Path) -> tuple[Any, dict[str, Path]]:
+    from riskscope.reports import summarise, write_html, write_results_json
+
+    summary, rows = summarise(store, run_id)
+    folder = out / run_id
+    files = {
+        "report": write_html(folder / "report.html", summary, rows, store.get_run(run_id).config),
+        "results": write_results_json(folder / "results.json", summary, rows),
+        "store": store.path,
+    }
+    return summary, files
+
+
+def run_command(
+    suite: Annotated[
+        list[str] | None,
+        typer.Option("--suite", "-s", help="Suite spec, repeatable: demo, jsonl:PATH, ailuminate:PATH …"),
+    ] = None,
+    target: Annotated[
+        str | None, typer.Option("--target", "-t", help="Target spec: llamacpp[:PATH.gguf], openai:MODEL@URL …")
+    ] = None,
+    judge: Annotated[
+        list[str] | None, typer.Option("--judge", "-j", help="Judge spec, repeatable; the first is the headline judge.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Evaluate only the first N test cases.", min=1)] = None,
+    sample: Annotated[
+        int | None, typer.Option(help="Evaluate a reproducible stratified sample of N cases.", min=1)
+    ] = None,
+    stratify: Annotated[
+        str | None, typer.Option(help="Sampling strata, comma-separated: hazard,persona,language,expected,source.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of the sample (same seed, same cases).")] = None,
+    hazard: Annotated[
+        list[str] | None, typer.Option("--hazard", help="Keep only these hazards (repeatable or comma-separated).")
+    ] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="Maximum tokens per response.", min=1)] = None,
+    out: Annotated[Path | None, typer.Option(help="Folder for reports (runs/<run-id>/…).")] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="YAML run config (same keys as the flags).")
+    ] = None,
+    resume: Annotated[str | None, typer.Option(help="Continue run RUN_ID with its stored config.")] = None,
+    fresh: Annotated[bool, typer.Option(help="Start a new run even if an unfinished one has the same config.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
+    progress: Annotated[ProgressKind, typer.Option(help="Progress display.")] = ProgressKind.AUTO,
+    store_path: Path = STORE_OPTION,
+) -> None:
+    """Run an evaluation (with no arguments: the demo suite on the embedded SmolLM2 model)."""
+    store = Store(store_path)
+    try:
+        if resume is not None:
+            record = store.get_run(resume)
+            run_config = RunConfig.model_validate(record.config)
+        else:
+            overrides: dict[str, Any] = {
+                "suites": suite or None,
+                "target": target,
+                "judges": judge or None,
+                "limit": limit,
+                "out": out,
+            }
+            picks = {"sample": sample, "stratify": stratify, "seed": seed, "hazards": hazard or None}
+            if any(v is not None for v in picks.values()):
+                base_selection = load_config(config, {}).selection.model_dump()
+                overrides["selection"] = {**base_selection, **{k: v for k, v in picks.items() if v is not None}}
+            if max_tokens is not None:
+                base = load_config(config, {}).decoding
+                overrides["decoding"] = base.model_copy(update={"max_tokens": max_tokens}).model_dump()
+            run_config = load_config(config, overrides)
+        run_record, stats = asyncio.run(
+            execute(run_config, store, progress=_progress(progress, as_json), resume=resume, fresh=fresh)
+        )
+        summary, files = write_reports(store, run_record.id, out or run_config.out)
+    finally:
+        store.close()
+    if as_json:
+        print_json(
+            {
+                "summary": summary.model_dump(mode="json"),
+                "files": {k: str(v) for k, v in files.items()},
+                "this_invocation": stats.__dict__,
+            }
+        )
+        return
+    from riskscope.reports.terminal import print_summary
+
+    print_summary(summary, files)
+    if stats.already_done:
+        typer.echo(
+            f"resumed: {stats.already_done} items were already done; {stats.called} target calls, "
+            f"{stats.cached} served from cache"
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run_command)

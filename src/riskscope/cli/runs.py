@@ -1,0 +1,38 @@
+"""``riskscope runs list``: the runs in the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from riskscope.cli._common import STORE_OPTION, print_json
+from riskscope.store import Store
+
+runs_app = typer.Typer(help="Runs in the store.", no_args_is_help=True)
+
+
+@runs_app.command("list")
+def list_runs(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    store_path: Path = STORE_OPTION,
+) -> None:
+    """List runs, newest first."""
+    with Store(store_path) as store:
+        records = store.list_runs()
+        judged = {r.id: len(store.judged_items(r.id, [])) for r in records}
+    if as_json:
+        print_json([r.model_dump(mode="json") | {"judged": judged[r.id]} for r in records])
+        return
+    if not records:
+        typer.echo(f"no runs in {store_path}")
+        return
+    for r in records:
+        target = r.config.get("target", {})
+        spec = target.get("name", "") + (":" + target["arg"] if target.get("arg") else "")
+        typer.echo(f"{r.id}  {r.status.value:<11}  {r.total_items:>6} items  {spec}  {r.created_at}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(runs_app, name="runs")
