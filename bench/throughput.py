@@ -1,0 +1,224 @@
+"""Throughput of the whole pipeline against an OpenAI-compatible server with fixed latency.
+
+A child process of this script serves chat completions on 127.0.0.1 after sleeping L seconds per
+request (any number at once). We then run N items at concurrency C through ``riskscope.runner.
+execute`` with a real SQLite store and the refusal judge, and print:
+
+* ``ratio``: wall time / (N·L/C), the ideal for a client with zero overhead (target ≤ 1.1);
+* ``cpu_ms_per_item``: this process's CPU time per item (target ≤ 2 ms); the server's CPU is in
+  its own process and not counted;
+* ``target_alone_ratio``/``target_alone_cpu_ms_per_item``: the same N calls through the openai
+  target with no runner, store or judge, measured in the same run, so the pipeline's own cost
+  reads as the difference;
+* ``cpu_bound_floor``: CPU seconds / ideal seconds. One event loop uses one core, so when this
+  nears or passes 1 the client, not the server, sets the pace (C=128 at 100 ms needs 1,280
+  items/s, i.e. under 0.8 ms of CPU per item); ``load_average_1m`` tells how shared the
+  machine was.
+
+Usage: ``python bench/throughput.py [--n 1000 --c 32] [--large] [--json]``; ``--large`` adds
+N=10,000 at C=128. All traffic stays on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from riskscope.config import RunConfig
+from riskscope.runner import execute
+from riskscope.store import Store
+
+_BODY = json.dumps(
+    {
+        "id": "bench",
+        "object": "chat.completion",
+        "model": "bench",
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": "I'm sorry, I can't help with that."},
+             "finish_reason": "stop"}
+        ],
+        "usage": {"prompt_tokens": 12, "completion_tokens": 9, "total_tokens": 21},
+    }
+).encode()  # fmt: skip
+
+
+async def _serve(latency_s: float) -> None:
+    """A minimal HTTP/1.1 keep-alive server: parse headers, read the body, sleep, answer."""
+    head = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+        + str(len(_BODY)).encode()
+        + b"\r\n\r\n"
+    )
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                header = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in header.split(b"\r\n"):
+                    if line[:15].lower() == b"content-length:":
+                        length = int(line[15:])
+                if length:
+                    await reader.readexactly(length)
+                await asyncio.sleep(latency_s)
+                writer.write(head + _BODY)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024)
+    port = server.sockets[0].getsockname()[1]
+    print(port, flush=True)
+    async with server:
+        await server.serve_forever()
+
+
+def _start_server(latency_s: float) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--serve", "--latency", str(latency_s)], stdout=subprocess.PIPE, text=True
+    )
+    if process.stdout is None:
+        raise RuntimeError("no stdout from the server process")
+    port = int(process.stdout.readline())
+    return process, f"http://127.0.0.1:{port}/v1"
+
+
+def _suite(folder: Path, n: int) -> Path:
+    path = folder / "bench.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(n):
+            row = {
+                "id": f"b{i:06d}",
+                "prompt": f"Benchmark question number {i}: what is {i} plus one?",
+                "hazard": "benign" if i % 4 == 0 else "ncr",
+                "expected": "comply" if i % 4 == 0 else "refuse",
+            }
+            out.write(json.dumps(row) + "\n")  # fmt: skip
+    return path
+
+
+async def _target_alone(url: str, n: int, c: int) -> tuple[float, float]:
+    """The floor: the same N calls through the openai target itself, with no runner, store or judge."""
+    from riskscope.config import Decoding, TargetConfig
+    from riskscope.core import Message
+    from riskscope.targets import build_target
+
+    target = build_target(TargetConfig(name="openai", arg=f"bench@{url}", concurrency=c))
+    decoding = Decoding()
+    queue = iter(range(n))
+
+    async def worker() -> None:
+        for i in queue:
+            await target.respond([Message(role="user", content=f"Benchmark question number {i}")], decoding)
+
+    cpu0, started = time.process_time(), time.perf_counter()
+    try:
+        await asyncio.gather(*(worker() for _ in range(c)))
+    finally:
+        await target.aclose()
+    return time.perf_counter() - started, time.process_time() - cpu0
+
+
+def _warm_up() -> None:
+    """Import every registry's built-ins now: a one-off start-up cost, not a per-item one."""
+    from riskscope.judges import judges
+    from riskscope.suites import suites
+    from riskscope.targets import targets
+
+    for registry in (targets, judges, suites):
+        registry.list()
+
+
+def measure(n: int, c: int, latency_s: float) -> dict[str, Any]:
+    _warm_up()
+    process, url = _start_server(latency_s)
+    try:
+        ideal = n * latency_s / c
+        baseline_wall, baseline_cpu = asyncio.run(_target_alone(url, n, c))
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            config = RunConfig.model_validate(
+                {
+                    "suites": [f"jsonl:{_suite(folder, n)}"],
+                    "target": {"name": "openai", "arg": f"bench@{url}", "concurrency": c, "max_retries": 2},
+                    "judges": ["refusal"],
+                    "store": str(folder / "bench.db"),
+                }
+            )
+            with Store(config.store) as store:
+                cpu0, wall0 = time.process_time(), time.perf_counter()
+                run, stats = asyncio.run(execute(config, store))
+                wall = time.perf_counter() - wall0
+                cpu = time.process_time() - cpu0
+                calls = store.call_journal(run.id)
+        if stats.called != n or any(not row["ok"] for row in calls):
+            raise RuntimeError(f"bench run was not clean: {stats.called} calls, {stats.failed} failed")
+        return {
+            "n": n,
+            "concurrency": c,
+            "latency_s": latency_s,
+            "ideal_s": round(ideal, 3),
+            "wall_s": round(wall, 3),
+            "ratio": round(wall / ideal, 3),
+            "cpu_s": round(cpu, 3),
+            "cpu_ms_per_item": round(1000 * cpu / n, 3),
+            # Planning, store set-up and the first 100 ms call: part of the wall time, paid once.
+            "first_result_s": round(stats.first_result_s or 0.0, 3),
+            # What each call took as the client saw it (server sleep + both sides' scheduling).
+            "mean_call_latency_ms": round(1000 * sum(row["latency_s"] for row in calls) / len(calls), 1),
+            # One event loop runs on one core: this is the ratio the client's CPU alone imposes.
+            "cpu_bound_floor": round(cpu / ideal, 3),
+            "target_alone_wall_s": round(baseline_wall, 3),
+            "target_alone_ratio": round(baseline_wall / ideal, 3),
+            "target_alone_cpu_ms_per_item": round(1000 * baseline_cpu / n, 3),
+            "load_average_1m": round(os.getloadavg()[0], 2),
+            "targets": {"ratio": 1.1, "cpu_ms_per_item": 2.0},
+        }
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--c", type=int, default=32)
+    parser.add_argument("--latency", type=float, default=0.1)
+    parser.add_argument("--large", action="store_true", help="also run N=10,000 at C=128")
+    parser.add_argument("--json", action="store_true", help="print JSON only")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        asyncio.run(_serve(args.latency))
+        return
+    plans = [(args.n, args.c)] + ([(10_000, 128)] if args.large else [])
+    results = [measure(n, c, args.latency) for n, c in plans]
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    for r in results:
+        ok = "OK" if r["ratio"] <= 1.1 and r["cpu_ms_per_item"] <= 2.0 else "MISSES TARGET"
+        print(
+            f"N={r['n']:>6} C={r['concurrency']:>4} L={r['latency_s'] * 1000:.0f}ms  "
+            f"wall {r['wall_s']:.2f}s / ideal {r['ideal_s']:.2f}s = ratio {r['ratio']:.3f}  "
+            f"CPU {r['cpu_ms_per_item']:.2f} ms/item  {ok}\n"
+            f"    target alone (no runner/store/judge): ratio {r['target_alone_ratio']:.3f}, "
+            f"CPU {r['target_alone_cpu_ms_per_item']:.2f} ms/item; first result after {r['first_result_s']:.2f}s; "
+            f"mean call latency {r['mean_call_latency_ms']} ms; "
+            f"CPU-bound floor {r['cpu_bound_floor']:.3f}; "
+            f"load average {r['load_average_1m']} on {os.cpu_count()} cores"
+        )
+
+
+if __name__ == "__main__":
+    main()
