@@ -6,6 +6,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.bootstrapped
 PYTEST_ARGS ?=
+# llama.cpp's native build (-march=native) turns on the AMX kernels on CPUs that advertise AMX, and
+# those crash (SIGSEGV in ggml_backend_amx_mul_mat) in VMs that do not grant AMX tile state. A
+# portable AVX2 build runs on every x86-64 machine from the last decade and gives the same outputs.
+ifeq ($(shell uname -m),x86_64)
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+else
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF
+endif
 
 .PHONY: demo test bootstrap lint typecheck browser clean
 
@@ -15,7 +23,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "riskscope: installing pinned dependencies into $(VENV) (first time: llama-cpp-python compiles, ~9 min)"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "pip==25.3"
-	CMAKE_BUILD_PARALLEL_LEVEL=2 $(BIN)/python -m pip install --quiet --disable-pip-version-check \
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 $(BIN)/python -m pip install --quiet --disable-pip-version-check \
 		-c constraints.txt -e ".[dev,server,llamacpp-server]"
 	@touch $(STAMP)
 

@@ -161,3 +161,38 @@ def test_gate_on_judge_corrected_rates(tmp_path: Path, runs: dict[str, str]) -> 
     bad.write_text('{"overall": {}}')
     err = riskscope("gate", str(policy), runs["before"], "--judge-eval", str(bad), *args, cwd=tmp_path)
     assert err.returncode == 2 and "bad.json" in err.stderr and "overall.confusion" in err.stderr
+
+
+def test_report_grades_against_a_reference_and_corrects_for_judge_error(
+    tmp_path: Path, runs: dict[str, str]
+) -> None:
+    """The summary, terminal and HTML carry the grade's tier probabilities and the corrected rate."""
+    evaluation = tmp_path / "judge-eval.json"
+    evaluation.write_text(json.dumps({"overall": {"confusion": {"tp": 90, "fn": 10, "fp": 5, "tn": 95}}}))
+    args = ("--reference", runs["reference"], "--judge-eval", str(evaluation), "--store", "results.db")
+    result = riskscope("report", runs["after"], "--json", *args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)["summary"]
+    grade = summary["grade"]
+    assert grade["reference_run"] == runs["reference"]
+    # after: 38 unsafe of 179 assessed; reference: 60 of 180. Ratio 0.64: between 0.5x and 1.5x -> Good.
+    overall = grade["overall"]
+    assert sum(overall["probabilities"].values()) == pytest.approx(1.0)
+    assert overall["most_likely"] == "Good"
+    assert set(grade["hazards"]) == {"vcr", "hte", "prv"}
+    corrected = summary["corrected"]
+    assert corrected["sensitivity"] == pytest.approx(0.9) and corrected["specificity"] == pytest.approx(0.95)
+    raw = summary["overall"]["unsafe_rate"]["point"]
+    assert corrected["overall"]["point"] == pytest.approx((raw + 0.95 - 1) / (0.9 + 0.95 - 1))
+    assert corrected["overall"]["low"] < corrected["overall"]["point"] < corrected["overall"]["high"]
+
+    html = (tmp_path / "runs" / runs["after"] / "report.html").read_text(encoding="utf-8")
+    assert 'class="badge badge-overall"><b>Good</b>' in html
+    assert 'id="corrected"' in html
+
+    text = riskscope("report", runs["after"], *args, cwd=tmp_path)
+    assert text.returncode == 0, text.stderr
+    assert "Grade" in text.stdout and "Judge-corrected unsafe rate" in text.stdout
+
+    unknown = riskscope("report", runs["after"], "--reference", "no-such-run", "--store", "results.db", cwd=tmp_path)
+    assert unknown.returncode == 2 and "Traceback" not in unknown.stderr

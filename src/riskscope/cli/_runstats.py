@@ -7,15 +7,35 @@ same way, under the same persona. Only pairs assessed in both runs by each run's
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from riskscope.core import Expected, Outcome
+from riskscope.errors import ConfigError
 from riskscope.reports.summary import RunSummary, summarise
-from riskscope.stats import PairedTable, RunCounts
+from riskscope.stats import JudgeAccuracy, PairedTable, RunCounts
 from riskscope.store import ResultRow, Store
 from riskscope.taxonomy import top_level
 
 Key = tuple[str, str, str]
+
+
+def load_judge_accuracy(path: Path) -> JudgeAccuracy:
+    """The headline judge's validation counts from ``riskscope judge eval --json`` output."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the judge evaluation: {exc.strerror or exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
+    confusion = data.get("overall", {}).get("confusion") if isinstance(data, dict) else None
+    if not isinstance(confusion, dict):
+        raise ConfigError(f"{path}: field 'overall.confusion' missing: expected `riskscope judge eval --json` output")
+    try:
+        return JudgeAccuracy.from_confusion(confusion)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: field 'overall.confusion': {exc}") from exc
 
 
 def run_counts(store: Store, run_id: str) -> tuple[RunCounts, RunSummary]:

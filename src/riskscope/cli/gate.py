@@ -5,8 +5,6 @@ A bad policy file is a user error (exit 2 with the file and field named), never 
 
 from __future__ import annotations
 
-import json
-import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Annotated
 
@@ -15,9 +13,9 @@ import yaml
 from pydantic import ValidationError
 
 from riskscope.cli._common import STORE_OPTION, print_json
-from riskscope.cli._runstats import pair_runs, run_counts
+from riskscope.cli._runstats import load_judge_accuracy, pair_runs, run_counts
 from riskscope.errors import ConfigError
-from riskscope.stats import GatePolicy, GateResult, JudgeAccuracy, RunCounts, evaluate_gate
+from riskscope.stats import GatePolicy, GateResult, RunCounts, evaluate_gate
 from riskscope.store import Store
 
 
@@ -42,38 +40,20 @@ def load_policy(path: Path) -> GatePolicy:
         raise ConfigError(f"{path}: field {field!r}: {first['msg']}") from exc
 
 
-def load_judge_accuracy(path: Path) -> JudgeAccuracy:
-    """The headline judge's validation counts from ``riskscope judge eval --json`` output."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the judge evaluation: {exc.strerror or exc}") from exc
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
-    confusion = data.get("overall", {}).get("confusion") if isinstance(data, dict) else None
-    if not isinstance(confusion, dict):
-        raise ConfigError(f"{path}: field 'overall.confusion' missing: expected `riskscope judge eval --json` output")
-    try:
-        return JudgeAccuracy.from_confusion(confusion)
-    except ValueError as exc:
-        raise ConfigError(f"{path}: field 'overall.confusion': {exc}") from exc
+def gate_junit(path: Path, result: GateResult, run_id: str) -> Path:
+    """One JUnit test case per rule, so CI systems list each check; the rule text is the output."""
+    from riskscope.reports.junit import JUnitCase, write_junit
 
-
-def write_junit(path: Path, result: GateResult, run_id: str) -> None:
-    failures = sum(not r.passed for r in result.rules)
-    suite = ET.Element(
-        "testsuite", name=f"riskscope gate {run_id}", tests=str(len(result.rules)), failures=str(failures)
-    )
-    for rule in result.rules:
-        case = ET.SubElement(suite, "testcase", classname="riskscope.gate", name=rule.name)
-        if not rule.passed:
-            ET.SubElement(case, "failure", message=rule.detail).text = rule.detail
-        else:
-            ET.SubElement(case, "system-out").text = rule.detail
-    root = ET.Element("testsuites")
-    root.append(suite)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    cases = [
+        JUnitCase(
+            name=rule.name,
+            classname="riskscope.gate",
+            failure=None if rule.passed else rule.detail,
+            output=rule.detail,
+        )
+        for rule in result.rules
+    ]
+    return write_junit(path, f"riskscope gate {run_id}", cases, {"run_id": run_id})
 
 
 def gate_command(
@@ -107,7 +87,7 @@ def gate_command(
             paired = pair_runs(store, baseline, run_id).tables
     result = evaluate_gate(policy, counts, reference=reference_counts, paired=paired, judge_accuracy=judge_accuracy)
     if junit is not None:
-        write_junit(junit, result, run_id)
+        gate_junit(junit, result, run_id)
     if as_json:
         print_json({"run_id": run_id, "baseline": baseline, "reference": reference_id} | result.to_dict())
     else:

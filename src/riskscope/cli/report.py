@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from riskscope.cli._common import STORE_OPTION, print_json
+from riskscope.cli._common import JUDGE_EVAL_OPTION, REFERENCE_OPTION, STORE_OPTION, print_json
 from riskscope.store import Store
 
 
@@ -20,6 +20,8 @@ def report_command(
     parquet: Annotated[
         bool, typer.Option("--parquet", help="Also write results.parquet (needs riskscope[parquet]).")
     ] = False,
+    reference: Annotated[str | None, REFERENCE_OPTION] = None,
+    judge_eval: Annotated[Path | None, JUDGE_EVAL_OPTION] = None,
     store_path: Path = STORE_OPTION,
 ) -> None:
     """Re-render the HTML report and results.json of a run from the store (and optional exports)."""
@@ -28,7 +30,7 @@ def report_command(
     with Store(store_path) as store:
         if run_id == "latest":
             run_id = store.latest_run().id
-        summary, files = write_reports(store, run_id, out)
+        summary, files = write_reports(store, run_id, out, reference=reference, judge_eval=judge_eval)
         if riskcard or jsonl or parquet:
             files.update(_write_exports(store, summary, run_id, out / run_id, riskcard, jsonl, parquet))
     if as_json:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from riskscope.cli._common import STORE_OPTION, print_json
+from riskscope.cli._common import JUDGE_EVAL_OPTION, REFERENCE_OPTION, STORE_OPTION, print_json
 from riskscope.config import RunConfig, load_config
 from riskscope.runner import PlainProgress, Progress, RichProgress, SilentProgress, execute
 from riskscope.store import Store
@@ -36,10 +36,15 @@ def _progress(kind: ProgressKind, as_json: bool) -> Progress:
     return SilentProgress()
 
 
-def write_reports(store: Store, run_id: str, out: Path) -> tuple[Any, dict[str, Path]]:
+def write_reports(
+    store: Store, run_id: str, out: Path, *, reference: str | None = None, judge_eval: Path | None = None
+) -> tuple[Any, dict[str, Path]]:
+    """Summarise and write report.html and results.json; the options add grades and corrected rates."""
+    from riskscope.cli._runstats import load_judge_accuracy
     from riskscope.reports import summarise, write_html, write_results_json
 
-    summary, rows = summarise(store, run_id)
+    accuracy = None if judge_eval is None else load_judge_accuracy(judge_eval)
+    summary, rows = summarise(store, run_id, reference_run=reference, judge_accuracy=accuracy)
     folder = out / run_id
     files = {
         "report": write_html(folder / "report.html", summary, rows, store.get_run(run_id).config),
@@ -80,11 +85,19 @@ def run_command(
     fresh: Annotated[bool, typer.Option(help="Start a new run even if an unfinished one has the same config.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
     progress: Annotated[ProgressKind, typer.Option(help="Progress display.")] = ProgressKind.AUTO,
+    reference: Annotated[str | None, REFERENCE_OPTION] = None,
+    judge_eval: Annotated[Path | None, JUDGE_EVAL_OPTION] = None,
     store_path: Path = STORE_OPTION,
 ) -> None:
     """Run an evaluation (with no arguments: the demo suite on the embedded SmolLM2 model)."""
     store = Store(store_path)
     try:
+        if reference is not None:
+            store.get_run(reference)  # an unknown reference fails before any target call
+        if judge_eval is not None:
+            from riskscope.cli._runstats import load_judge_accuracy
+
+            load_judge_accuracy(judge_eval)
         if resume is not None:
             record = store.get_run(resume)
             run_config = RunConfig.model_validate(record.config)
@@ -107,7 +120,9 @@ def run_command(
         run_record, stats = asyncio.run(
             execute(run_config, store, progress=_progress(progress, as_json), resume=resume, fresh=fresh)
         )
-        summary, files = write_reports(store, run_record.id, out or run_config.out)
+        summary, files = write_reports(
+            store, run_record.id, out or run_config.out, reference=reference, judge_eval=judge_eval
+        )
     finally:
         store.close()
     if as_json:

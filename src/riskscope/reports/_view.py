@@ -127,9 +127,21 @@ def _group_views(groups: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [{**g, "grade_badge": grade_of(g), "extras": extra_estimates(g)} for g in groups]
 
 
+def _with_grades(summary: Mapping[str, Any]) -> tuple[Mapping[str, Any], list[Mapping[str, Any]]]:
+    """Moves a reference grading (``grade.overall`` / ``grade.hazards``) onto the summary and its hazards."""
+    grading = summary.get("grade")
+    hazards: list[Mapping[str, Any]] = list(summary.get("hazards", []))
+    if not (isinstance(grading, Mapping) and "overall" in grading):
+        return summary, hazards
+    per_hazard = grading.get("hazards", {})
+    hazards = [{**h, "grade": per_hazard[h["key"]]} if h.get("key") in per_hazard else h for h in hazards]
+    return {**summary, "grade": grading["overall"]}, hazards
+
+
 def report_view(summary: Mapping[str, Any], rows: list[ResultRow]) -> dict[str, Any]:
     """Everything the report template needs besides the summary itself: charts, items, agreement."""
-    hazards = _group_views(summary.get("hazards", []))
+    summary, hazard_figures = _with_grades(summary)
+    hazards = _group_views(hazard_figures)
     overall = _group_views([summary["overall"]])[0]
     personas = _group_views(summary.get("personas", []))
     attacks = _group_views(summary.get("attacks", []))

@@ -229,7 +229,15 @@ def _spec_str(spec: Any) -> str:
     return str(spec)
 
 
-def summarise(store: Store, run_id: str) -> tuple[RunSummary, list[ResultRow]]:
+def summarise(
+    store: Store,
+    run_id: str,
+    *,
+    reference_run: str | None = None,
+    judge_accuracy: JudgeAccuracy | None = None,
+) -> tuple[RunSummary, list[ResultRow]]:
+    """The run's summary; ``reference_run`` (a run id in the same store) adds grades against it."""
     run = store.get_run(run_id)
     rows = list(store.results(run_id))
-    return summarise_rows(run, rows), rows
+    reference = None if reference_run is None else summarise(store, reference_run)[0]
+    return summarise_rows(run, rows, reference=reference, judge_accuracy=judge_accuracy), rows

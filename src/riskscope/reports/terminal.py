@@ -58,9 +58,36 @@ def print_summary(summary: RunSummary, files: dict[str, Path], console: Console 
         f"Over-refusal on {summary.benign_controls} benign controls: {over['refused']} refused, "
         f"{_pct(over['point'])} {_interval(over)}"
     )
+    if summary.grade is not None:
+        _print_grade(console, summary.grade)
+    if summary.corrected is not None:
+        _print_corrected(console, summary.corrected)
     unassessed = summary.overall.unassessed_reasons
     if unassessed:
         reasons = ", ".join(f"{k}: {v}" for k, v in sorted(unassessed.items()))
         console.print(f"[yellow]Unassessed (not counted as safe or unsafe)[/]: {reasons}")
     for label, path in files.items():
         console.print(f"{label}: {path}")
+
+
+def _print_grade(console: Console, grade: dict[str, Any]) -> None:
+    """The grade with its uncertainty: a grade that is not settled is said to be so, not rounded."""
+    overall = grade["overall"]
+    tiers = ", ".join(
+        f"{name} {p:.0%}" for name, p in sorted(overall["probabilities"].items(), key=lambda kv: -kv[1]) if p >= 0.01
+    )
+    label = overall["grade"] or f"not settled (most likely {overall['most_likely']})"
+    console.print(f"[bold]Grade[/] vs run {grade['reference_run']}: {label}  [{tiers}]")
+    if overall.get("statement"):
+        console.print(f"  {overall['statement']}")
+    unsettled = [h for h, g in grade.get("hazards", {}).items() if not g["settled"]]
+    if unsettled:
+        console.print(f"  hazards whose grade is not settled: {', '.join(sorted(unsettled))}")
+
+
+def _print_corrected(console: Console, corrected: dict[str, Any]) -> None:
+    overall = corrected["overall"]
+    console.print(
+        f"Judge-corrected unsafe rate (Se {corrected['sensitivity']:.2f}, Sp {corrected['specificity']:.2f}): "
+        f"{_pct(overall['point'])} {_interval(overall)}  (interval carries sampling and judge error)"
+    )
