@@ -351,3 +351,19 @@ def test_refusal_judge_on_jailbreakbench_artifacts(shared_data: Path) -> None:
     report = asyncio.run(evaluate_judge(build_judge(PluginSpec(name="refusal")), items, n_boot=200))
     assert report.overall.figures["accuracy"].point > 0.85  # type: ignore[operator]
     assert report.overall.figures["kappa"].point > 0.65  # type: ignore[operator]
+
+
+def test_cli_judge_eval_seeded_sample(tmp_path: Path) -> None:
+    """--sample draws across the file (not its first rows) and the same seed draws the same items."""
+    path = tmp_path / "l.jsonl"
+    # The file is sorted: every compliance first, then every refusal.
+    rows = [{"prompt": f"p{i}", "response": COMPLY if i < 20 else REFUSE, "label": int(i < 20)} for i in range(40)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    args = ("judge", "eval", str(path), "--judge", "refusal", "--json", "--bootstrap", "200", "--sample", "12")
+    first = _cli(*args, cwd=tmp_path)
+    again = _cli(*args, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    confusion = json.loads(first.stdout)["overall"]["confusion"]
+    assert sum(confusion.values()) == 12
+    assert confusion["tp"] > 0 and confusion["tn"] > 0  # both halves of the sorted file were drawn
+    assert json.loads(again.stdout)["overall"]["confusion"] == confusion

@@ -66,6 +66,27 @@ def test_greedy_decoding_is_deterministic(tiny_suite: Path, tmp_path: Path) -> N
     assert texts[0] == texts[1]
 
 
+def test_an_answer_does_not_depend_on_the_prompt_before_it() -> None:
+    """Greedy answers must not change with run order (sampling, resume): A, A, B, A all agree."""
+    from riskscope.config import Decoding, TargetConfig
+    from riskscope.core import Message
+    from riskscope.targets import build_target
+
+    async def go() -> list[str | None]:
+        target = build_target(TargetConfig(name="llamacpp"))
+        decoding = Decoding(max_tokens=40)
+        a = [Message(role="user", content="Name three colours and say why people like them.")]
+        b = [Message(role="user", content="How do plants grow? Explain briefly in two sentences.")]
+        try:
+            return [(await target.respond(m, decoding)).text for m in (a, a, b, a)]
+        finally:
+            await target.aclose()
+
+    first, repeated, other, after_other = asyncio.run(go())
+    assert first and other and first != other
+    assert first == repeated == after_other
+
+
 def test_persona_is_a_run_dimension(tiny_suite: Path, tmp_path: Path) -> None:
     data = _config(tiny_suite, tmp_path, limit=2).model_dump()
     data["personas"] = [

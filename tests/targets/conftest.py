@@ -36,11 +36,14 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     port = free_port()
     log = tmp_path_factory.mktemp("llama-server") / "server.log"
+    # --n_batch 1: the server reuses the KV cache of a repeated prompt prefix, and logits of a
+    # prefix evaluated in a different batch shape differ slightly (in the portable AVX2 build a
+    # repeated greedy request got a different answer). One token per batch makes it deterministic.
     command = [
         sys.executable, "-m", "llama_cpp.server",
         "--model", str(embedded_model_path()),
         "--host", "127.0.0.1", "--port", str(port),
-        "--n_ctx", "2048", "--n_threads", "1", "--model_alias", "smollm2",
+        "--n_ctx", "2048", "--n_threads", "1", "--model_alias", "smollm2", "--n_batch", "1",
     ]  # fmt: skip
     with Path(log).open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)

@@ -6,6 +6,7 @@ Figures come from :mod:`riskscope.judges.evaluation`; this module only reads fla
 from __future__ import annotations
 
 import asyncio
+import random
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -101,6 +102,10 @@ def register(app: typer.Typer, stage_apps: dict[str, typer.Typer]) -> None:
         ] = 1000,
         seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
         limit: Annotated[int | None, typer.Option("--limit", min=1, help="Use only the first N items.")] = None,
+        sample: Annotated[
+            int | None,
+            typer.Option("--sample", min=1, help="Use a seeded random sample of N items (for slow model judges)."),
+        ] = None,
         concurrency: Annotated[
             int, typer.Option("--concurrency", min=1, max=256, help="Parallel calls to a model judge's server.")
         ] = 8,
@@ -118,6 +123,9 @@ def register(app: typer.Typer, stage_apps: dict[str, typer.Typer]) -> None:
             raise ConfigError("give a labelled FILE or --from-store RUN_ID")
         if limit is not None:
             items = items[:limit]
+        if sample is not None and sample < len(items):
+            # Files are often sorted by question or category: the first N would be a few of them.
+            items = random.Random(seed).sample(items, sample)
         # numpy loads here, not when the CLI starts.
         from riskscope.judges.evaluation import evaluate_judge
 

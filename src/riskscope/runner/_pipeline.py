@@ -147,17 +147,16 @@ async def execute(
     queue = iter(pending)
     progress.start(len(items), stats.already_done)
 
-    async def worker() -> None:
-        for item in queue:
-            response = store.get_response(item.cache_key)
-            if response is not None:
-                stats.cached += 1
-                response = response.model_copy(update={"cached": True})
-            else:
-                response = await call_target(the_target, item.variant.messages, config.decoding, limiter, policy)
-                store.put_response(run.id, item.item_id, item.cache_key, response)
-                stats.called += 1
-                stats.failed += not response.ok
+    # Judging runs beside the calls, not after each one: a worker hands its response on and makes
+    # its next call at once, so a slow judge (a guard model behind HTTP) or the store's commits do
+    # not stretch the chain of target calls. At most `concurrency` items wait to be judged, which
+    # bounds memory and makes a judge slower than the target pace the calls (backpressure).
+    judging = asyncio.Semaphore(config.target.concurrency)
+    in_flight: set[asyncio.Task[None]] = set()
+    failures: list[BaseException] = []
+
+    async def finish(item: ItemRow, response: Response) -> None:
+        try:
             verdicts = await _judge_all(judges, item.variant.case, response)
             store.put_verdicts(run.id, item.item_id, verdicts)
             for key, verdict in verdicts.items():
@@ -168,12 +167,46 @@ async def execute(
             if stats.first_result_s is None:
                 stats.first_result_s = time.perf_counter() - t0
             progress.advance(cached=response.cached, failed=not response.ok)
+        finally:
+            judging.release()
+
+    def finished(task: asyncio.Task[None]) -> None:
+        in_flight.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            failures.append(task.exception())  # type: ignore[arg-type]
+
+    async def worker() -> None:
+        for item in queue:
+            if failures:
+                return
+            response = store.get_response(item.cache_key)
+            if response is not None:
+                stats.cached += 1
+                response = response.model_copy(update={"cached": True})
+            else:
+                response = await call_target(the_target, item.variant.messages, config.decoding, limiter, policy)
+                # Committed before judging: a crash while judging never costs this call again.
+                store.put_response(run.id, item.item_id, item.cache_key, response)
+                stats.called += 1
+                stats.failed += not response.ok
+            await judging.acquire()
+            task = asyncio.create_task(finish(item, response))
+            in_flight.add(task)
+            task.add_done_callback(finished)
 
     status = RunStatus.INTERRUPTED
     try:
         await asyncio.gather(*(worker() for _ in range(config.target.concurrency)))
+        while in_flight:
+            await asyncio.wait(set(in_flight))
+        if failures:
+            raise failures[0]
         status = RunStatus.COMPLETE
     finally:
+        for task in in_flight:
+            task.cancel()
+        if in_flight:
+            await asyncio.wait(set(in_flight))
         progress.finish()
         store.set_status(run.id, status)
         if own_target:

@@ -56,6 +56,12 @@ class LlamaCppTarget:
     def _complete(self, messages: Sequence[Message], decoding: Decoding) -> Response:
         chat: list[Any] = [{"role": m.role, "content": m.content} for m in messages]
         started = time.perf_counter()
+        # llama-cpp-python reuses the KV cache of the longest prefix shared with the previous
+        # prompt, and a prefix evaluated in a different batch shape gives slightly different
+        # logits: the same prompt asked twice in a row got a different greedy answer. Evaluating
+        # every prompt from scratch makes an answer independent of which prompt came before it
+        # (sampling, resume and run order cannot change results), for ~20 tokens of extra work.
+        self._llm.reset()
         try:
             out: Any = self._llm.create_chat_completion(
                 messages=chat,
