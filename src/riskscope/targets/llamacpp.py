@@ -61,7 +61,7 @@ class LlamaCppTarget:
         # logits: the same prompt asked twice in a row got a different greedy answer. Evaluating
         # every prompt from scratch makes an answer independent of which prompt came before it
         # (sampling, resume and run order cannot change results), for ~20 tokens of extra work.
-        self._llm.reset()
+        self._llm.reset()  # type: ignore[no-untyped-call]
         try:
             out: Any = self._llm.create_chat_completion(
                 messages=chat,
