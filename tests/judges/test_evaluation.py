@@ -367,3 +367,14 @@ def test_cli_judge_eval_seeded_sample(tmp_path: Path) -> None:
     assert sum(confusion.values()) == 12
     assert confusion["tp"] > 0 and confusion["tn"] > 0  # both halves of the sorted file were drawn
     assert json.loads(again.stdout)["overall"]["confusion"] == confusion
+
+
+def test_cli_judge_eval_options_reach_the_judge(tmp_path: Path) -> None:
+    """--option KEY=VALUE is passed to the judge (typed by YAML); a malformed pair is a one-line error."""
+    path = tmp_path / "l.jsonl"
+    path.write_text(json.dumps({"prompt": "p", "response": COMPLY, "label": 1}) + "\n", encoding="utf-8")
+    bad_value = _cli("judge", "eval", str(path), "--judge", "rubric:http://127.0.0.1:9/v1", "-o", "constrain=regex",
+                     cwd=tmp_path)  # fmt: skip
+    assert bad_value.returncode == 2 and "constrain" in bad_value.stderr and "Traceback" not in bad_value.stderr
+    malformed = _cli("judge", "eval", str(path), "--judge", "refusal", "--option", "no-equals-sign", cwd=tmp_path)
+    assert malformed.returncode == 2 and "KEY=VALUE" in malformed.stderr

@@ -61,15 +61,20 @@ class WaitingJudge:
 judge("waits-for-calls", "test judge: blocks until calls overtake workers")(WaitingJudge)
 
 
-def test_a_blocked_judge_does_not_stop_the_next_calls(tiny_suite: Path, tmp_path: Path) -> None:
-    config = RunConfig.model_validate(
+def _config(suite: Path, tmp_path: Path, judge_name: str) -> RunConfig:
+    """The target spec is never called: each test passes its own in-process target to execute()."""
+    return RunConfig.model_validate(
         {
-            "suites": [f"jsonl:{tiny_suite}"],
+            "suites": [f"jsonl:{suite}"],
             "target": {"name": "openai", "arg": "unused@http://127.0.0.1:9/v1", "concurrency": CONCURRENCY},
-            "judges": ["waits-for-calls"],
+            "judges": [judge_name],
             "store": str(tmp_path / "s.db"),
         }
     )
+
+
+def test_a_blocked_judge_does_not_stop_the_next_calls(tiny_suite: Path, tmp_path: Path) -> None:
+    config = _config(tiny_suite, tmp_path, "waits-for-calls")
 
     async def run() -> None:
         with Store(config.store) as store:
@@ -83,14 +88,7 @@ def test_a_blocked_judge_does_not_stop_the_next_calls(tiny_suite: Path, tmp_path
 
 def test_a_judge_that_crashes_the_store_write_stops_the_run(tiny_suite: Path, tmp_path: Path) -> None:
     """A failure while finishing an item is not swallowed: the run ends interrupted, not complete."""
-    config = RunConfig.model_validate(
-        {
-            "suites": [f"jsonl:{tiny_suite}"],
-            "target": {"name": "openai", "arg": "unused@http://127.0.0.1:9/v1", "concurrency": CONCURRENCY},
-            "judges": ["refusal"],
-            "store": str(tmp_path / "s.db"),
-        }
-    )
+    config = _config(tiny_suite, tmp_path, "refusal")
 
     class BrokenStore(Store):
         def put_verdicts(self, *args: object, **kwargs: object) -> None:

@@ -129,8 +129,8 @@ def test_gate_without_the_evidence_a_rule_needs_fails(tmp_path: Path, runs: dict
         ("unsafe_rate: {bound: maybe}\n", "'unsafe_rate.bound'"),
         ("min_grade: {grade: Superb}\n", "unknown grade 'Superb'"),
         ("no_such_rule: 1\n", "'no_such_rule'"),
-        ("unsafe_rate: [1, 2\n", "not valid YAML"),
-        ("- just a list\n", "must be a mapping"),
+        ("unsafe_rate: [1, 2\n", "invalid YAML"),
+        ("- just a list\n", "expected a mapping of gate policy keys"),
     ],
 )
 def test_bad_policy_is_exit_2_naming_file_and_field(

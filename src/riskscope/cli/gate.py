@@ -9,28 +9,19 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import yaml
 from pydantic import ValidationError
 
 from riskscope.cli._common import STORE_OPTION, print_json
 from riskscope.cli._runstats import load_judge_accuracy, pair_runs, run_counts
+from riskscope.config import read_yaml_mapping
 from riskscope.errors import ConfigError
 from riskscope.stats import GatePolicy, GateResult, RunCounts, evaluate_gate
 from riskscope.store import Store
 
 
 def load_policy(path: Path) -> GatePolicy:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the policy file: {exc.strerror or exc}") from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise ConfigError(f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}") from exc
-    if not isinstance(data, dict):
+    data = read_yaml_mapping(path, "gate policy")
+    if not data:
         raise ConfigError(f"{path}: a gate policy must be a mapping of rules (unsafe_rate, min_grade, ...)")
     try:
         return GatePolicy.model_validate(data)

@@ -77,6 +77,22 @@ def _print_report(report: EvaluationReport) -> None:
         typer.echo(line)
 
 
+def _parse_options(pairs: list[str]) -> dict[str, Any]:
+    """KEY=VALUE pairs; values read as YAML scalars, so numbers and booleans keep their type."""
+    import yaml
+
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--option {pair!r}: expected KEY=VALUE")
+        try:
+            options[key.strip()] = yaml.safe_load(value) if value else ""
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"--option {pair!r}: value is not a YAML scalar: {exc}") from exc
+    return options
+
+
 def register(app: typer.Typer, stage_apps: dict[str, typer.Typer]) -> None:
     """Attach ``riskscope judge eval``."""
     judge_app = typer.Typer(help="Judge quality: evaluate a judge against human labels.", no_args_is_help=True)
@@ -87,6 +103,10 @@ def register(app: typer.Typer, stage_apps: dict[str, typer.Typer]) -> None:
             Path | None, typer.Argument(help="Labelled file (HarmBench JSON, XSTest/GPTFuzz CSV, JSONL).")
         ] = None,
         judge: Annotated[str, typer.Option("--judge", "-j", help="Judge spec, e.g. refusal or embedded.")] = "refusal",
+        option: Annotated[
+            list[str] | None,
+            typer.Option("--option", "-o", help="Judge option KEY=VALUE, repeatable (e.g. constrain=json_object)."),
+        ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
         fmt: Annotated[
             str | None, typer.Option("--format", help=f"One of {', '.join(FORMATS)}; guessed if omitted.")
@@ -129,7 +149,10 @@ def register(app: typer.Typer, stage_apps: dict[str, typer.Typer]) -> None:
         # numpy loads here, not when the CLI starts.
         from riskscope.judges.evaluation import evaluate_judge
 
-        the_judge = build_judge(PluginSpec.parse(judge))
+        spec = PluginSpec.parse(judge)
+        if option:
+            spec = spec.model_copy(update={"options": {**spec.options, **_parse_options(option)}})
+        the_judge = build_judge(spec)
         report = asyncio.run(
             evaluate_judge(the_judge, items, source=source, n_boot=bootstrap, seed=seed, concurrency=concurrency)
         )
