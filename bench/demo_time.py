@@ -25,11 +25,14 @@ def bare_llama_seconds(limit: int | None, max_tokens: int) -> tuple[float, int]:
 
     from riskscope.config import PluginSpec
     from riskscope.suites import build_suite
-    from riskscope.targets.llamacpp import embedded_model_path
+    from riskscope.targets.llamacpp import default_threads, embedded_model_path
 
     cases = list(build_suite(PluginSpec(name="demo")))[:limit]
     started = time.perf_counter()
-    llm = llama_cpp.Llama(model_path=str(embedded_model_path()), n_ctx=2048, verbose=False)
+    threads = default_threads()
+    llm = llama_cpp.Llama(
+        model_path=str(embedded_model_path()), n_ctx=2048, n_threads=threads, n_threads_batch=threads, verbose=False
+    )
     for case in cases:
         llm.create_chat_completion(
             messages=[{"role": m.role, "content": m.content} for m in case.messages],  # type: ignore[misc]

@@ -8,7 +8,9 @@ the ``llm`` CLI, which riskscope neither needs nor installs.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import importlib.util
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,6 +35,11 @@ def embedded_model_path() -> Path:
     return path
 
 
+def default_threads() -> int:
+    """Every core, up to 8: past that a model this small gains nothing from more threads."""
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
 class LlamaCppTarget:
     """A GGUF model in this process. llama.cpp contexts are not thread-safe, so calls serialise."""
 
@@ -45,13 +52,19 @@ class LlamaCppTarget:
         if not path.is_file():
             raise ConfigError(f"llamacpp target: no GGUF file at {path}")
         self.path = path
-        options: dict[str, Any] = {"n_ctx": 2048, "n_threads": None, "verbose": False}
+        # llama-cpp-python's default is half the cores (one on a 2-core machine); generation with
+        # every core was 1.6x faster here (47 -> 75 tokens/s), and judging beside it is light.
+        threads = default_threads()
+        options: dict[str, Any] = {"n_ctx": 2048, "n_threads": threads, "n_threads_batch": threads, "verbose": False}
         options.update(config.options)
         try:
             self._llm = llama_cpp.Llama(model_path=str(path), **options)
         except (ValueError, RuntimeError) as exc:
             raise ConfigError(f"llamacpp target: cannot load {path}: {exc}") from exc
-        self._lock = asyncio.Lock()
+        # One dedicated thread makes every llama.cpp call: its OpenMP thread team belongs to the
+        # calling thread, and calls from a pool's changing threads each started a team of their own
+        # that competed for the cores (a 96-item demo took 2.8x the bare llama.cpp time).
+        self._thread = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="llamacpp")
 
     def _complete(self, messages: Sequence[Message], decoding: Decoding) -> Response:
         chat: list[Any] = [{"role": m.role, "content": m.content} for m in messages]
@@ -87,10 +100,12 @@ class LlamaCppTarget:
         )
 
     async def respond(self, messages: Sequence[Message], decoding: Decoding) -> Response:
-        async with self._lock:
-            return await asyncio.to_thread(self._complete, messages, decoding)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, self._complete, messages, decoding)
 
     async def aclose(self) -> None:
+        # Freeing the model while a call still runs in the thread would crash the process.
+        await asyncio.to_thread(self._thread.shutdown, wait=True)
         close = getattr(self._llm, "close", None)
         if close is not None:
             close()
