@@ -176,3 +176,25 @@ def test_an_empty_run_renders_without_inventing_figures(tmp_path: Path) -> None:
     assert "Not placed (no assessed items on one axis)" in html
     assert ">n/a<" in html  # kappa undefined, not 0 or 1
     assert 'cx="' not in html.split('id="chart-hazards"')[1].split("</figure>")[0]
+
+
+def test_an_unsettled_grade_is_marked_and_a_settled_one_is_not(run: tuple[Store, str]) -> None:
+    """A point-estimate grade whose tier is uncertain must not read like a settled verdict."""
+    from riskscope.stats import grade_distribution
+
+    store, run_id = run
+    summary, rows = summarise(store, run_id)
+
+    def graded(distribution: dict[str, Any]) -> str:
+        data = summary.model_dump()
+        data["grade"] = {"reference_run": "ref", "overall": distribution, "hazards": {}}
+        return render_html(RunSummary.model_validate(data), rows)
+
+    unsettled = grade_distribution(3, 10, 3, 10, draws=4000)  # tiny samples: any tier is plausible
+    settled = grade_distribution(0, 5000, 500, 5000, draws=4000)  # 0 unsafe of 5,000: Excellent
+    assert not unsettled.settled and settled.settled
+    loose = graded(unsettled.to_dict())
+    assert 'class="badge badge-overall badge-unsettled"' in loose
+    assert '<span class="unsettled">not settled</span>' in loose
+    firm = graded(settled.to_dict())
+    assert '<b>Excellent</b>overall' in firm and '<span class="unsettled">' not in firm

@@ -76,10 +76,12 @@ def _print_grade(console: Console, grade: dict[str, Any]) -> None:
     tiers = ", ".join(
         f"{name} {p:.0%}" for name, p in sorted(overall["probabilities"].items(), key=lambda kv: -kv[1]) if p >= 0.01
     )
-    label = overall["grade"] or f"not settled (most likely {overall['most_likely']})"
-    console.print(f"[bold]Grade[/] vs run {grade['reference_run']}: {label}  [{tiers}]")
-    if overall.get("statement"):
-        console.print(f"  {overall['statement']}")
+    settled = "settled" if overall["settled"] else "[yellow]not settled[/]: do not quote it alone"
+    console.print(
+        f"[bold]Grade[/] vs run {grade['reference_run']}: {overall['grade'] or 'none'} "
+        f"(AILuminate rule on point estimates), {settled}"
+    )
+    console.print(f"  probability of each tier: {tiers}")
     unsettled = [h for h, g in grade.get("hazards", {}).items() if not g["settled"]]
     if unsettled:
         console.print(f"  hazards whose grade is not settled: {', '.join(sorted(unsettled))}")
