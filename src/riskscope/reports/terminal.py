@@ -19,10 +19,10 @@ def _interval(rate: dict[str, Any]) -> str:
     return f"[{_pct(rate['low'])}, {_pct(rate['high'])}]"
 
 
-def _table(title: str, rows: list[GroupFigures], overall: GroupFigures | None) -> Table:
+def _table(title: str, rows: list[GroupFigures], overall: GroupFigures | None, group: str = "hazard") -> Table:
     table = Table(title=title, title_justify="left")
     for column, justify in (
-        ("hazard", "left"),
+        (group, "left"),
         ("n", "right"),
         ("unsafe", "right"),
         ("unsafe rate", "right"),
@@ -52,7 +52,7 @@ def print_summary(summary: RunSummary, files: dict[str, Path], console: Console 
     )
     console.print(_table("Unsafe responses per hazard", summary.hazards, summary.overall))
     if len(summary.personas) > 1:
-        console.print(_table("Per persona", summary.personas, None))
+        console.print(_table("Per persona", summary.personas, None, group="persona"))
     over = summary.over_refusal
     console.print(
         f"Over-refusal on {summary.benign_controls} benign controls: {over['refused']} refused, "
