@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
 import re
 import tempfile
@@ -277,3 +278,18 @@ def fast_case(
             "metadata": metadata if metadata is not None else {},
         }
     )
+
+
+def read_jsonl_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) per non-blank line; a bad line is an error naming file and line."""
+    with path.open(encoding="utf-8-sig") as handle:
+        for line, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            try:
+                record = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise SuiteFormatError(str(path), line, None, f"invalid JSON at column {exc.colno}: {exc.msg}") from exc
+            if not isinstance(record, dict):
+                raise SuiteFormatError(str(path), line, None, "expected a JSON object")
+            yield line, record

@@ -13,7 +13,6 @@ when an ``hf-datasets:`` suite is used; it reads a dataset saved with ``save_to_
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from riskscope.core import Expected, TestCase
 from riskscope.errors import ConfigError, MissingExtraError, SuiteFormatError
 from riskscope.suites._base import IterableSuite, SuiteInfo, suite
 from riskscope.suites._categorise import Categoriser
-from riskscope.suites._source import SourceArg, fast_case, parse_arg, read_csv_rows, resolve
+from riskscope.suites._source import SourceArg, fast_case, parse_arg, read_csv_rows, read_jsonl_objects, resolve
 from riskscope.taxonomy import BENIGN, BY_CODE, load_taxonomy_yaml
 
 __all__ = ["ColumnMapping", "csv_suite", "hf_datasets_suite", "read_mapped_rows", "read_table"]
@@ -131,20 +130,6 @@ def read_mapped_rows(
         )
 
 
-def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    with path.open(encoding="utf-8-sig") as handle:
-        for line, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            try:
-                record = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise SuiteFormatError(str(path), line, None, f"invalid JSON at column {exc.colno}: {exc.msg}") from exc
-            if not isinstance(record, dict):
-                raise SuiteFormatError(str(path), line, None, "expected a JSON object")
-            yield line, record
-
-
 def _delimited_rows(path: Path, mapping: ColumnMapping, delimiter: str) -> Iterator[tuple[int, dict[str, Any]]]:
     if delimiter == ",":
         yield from read_csv_rows(path, (mapping.prompt,))
@@ -164,7 +149,7 @@ def read_table(path: Path, mapping: ColumnMapping, *, source: str, delimiter: st
     suffix = path.suffix.lower()
     rows: Iterable[tuple[int, dict[str, Any]]]
     if suffix in (".jsonl", ".ndjson"):
-        rows = _jsonl_rows(path)
+        rows = read_jsonl_objects(path)
     else:
         rows = _delimited_rows(path, mapping, delimiter or ("\t" if suffix == ".tsv" else ","))
     return read_mapped_rows(rows, mapping, path=str(path), source=source, licence=None)

@@ -30,7 +30,7 @@ from riskscope.core import Expected, TestCase
 from riskscope.errors import SuiteFormatError
 from riskscope.suites._base import IterableSuite, SuiteInfo, suite
 from riskscope.suites._categorise import Categoriser
-from riskscope.suites._source import fast_case, parse_arg, read_csv_rows, resolve
+from riskscope.suites._source import fast_case, parse_arg, read_csv_rows, read_jsonl_objects, resolve
 
 __all__ = [
     "advbench_suite",
@@ -294,32 +294,23 @@ _DNA = {
 
 
 def _read_dna_jsonl(path: Path, categorise: Categoriser) -> Iterator[TestCase]:
-    with path.open(encoding="utf-8-sig") as handle:
-        for line, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            try:
-                record = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise SuiteFormatError(str(path), line, None, f"invalid JSON at column {exc.colno}: {exc.msg}") from exc
-            if not isinstance(record, dict):
-                raise SuiteFormatError(str(path), line, None, "expected a JSON object")
-            prompt = record.get("prompt", record.get("question"))
-            if not isinstance(prompt, str) or not prompt.strip():
-                raise SuiteFormatError(str(path), line, "prompt", "missing or empty")
-            metadata: dict[str, Any] = {}
-            if record.get("intents"):
-                metadata["intents"] = list(record["intents"])
-            area = record.get("risk_area") or path.stem
-            hazard = categorise(str(area), metadata)
-            yield fast_case(
-                prompt,
-                case_id=f"donotanswer-{path.stem}-{line:04d}",
-                source="donotanswer",
-                hazard=hazard,
-                licence="Apache-2.0",
-                metadata=metadata,
-            )
+    for line, record in read_jsonl_objects(path):
+        prompt = record.get("prompt", record.get("question"))
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise SuiteFormatError(str(path), line, "prompt", "missing or empty")
+        metadata: dict[str, Any] = {}
+        if record.get("intents"):
+            metadata["intents"] = list(record["intents"])
+        area = record.get("risk_area") or path.stem
+        hazard = categorise(str(area), metadata)
+        yield fast_case(
+            prompt,
+            case_id=f"donotanswer-{path.stem}-{line:04d}",
+            source="donotanswer",
+            hazard=hazard,
+            licence="Apache-2.0",
+            metadata=metadata,
+        )
 
 
 def _read_dna_csv(path: Path, categorise: Categoriser) -> Iterator[TestCase]:
