@@ -29,6 +29,7 @@ from typing import Any
 
 from riskscope.core import Expected, Outcome, stable_hash
 from riskscope.errors import ConfigError, SuiteFormatError
+from riskscope.suites import read_jsonl_objects
 
 __all__ = [
     "FORMATS",
@@ -323,19 +324,11 @@ def load_jsonl(path: Path) -> list[LabelledItem]:
     """One JSON object a line: prompt, response, label (1/0, unsafe/safe…); category and id optional."""
     src = str(path)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        rows = list(read_jsonl_objects(path))
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
     items: list[LabelledItem] = []
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        try:
-            row = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise SuiteFormatError(src, number, None, f"invalid JSON: {exc.msg}") from exc
-        if not isinstance(row, dict):
-            raise SuiteFormatError(src, number, None, "expected a JSON object")
+    for number, row in rows:
         for name in ("prompt", "response", "label"):
             if name not in row:
                 raise SuiteFormatError(src, number, name, "missing field")

@@ -11,7 +11,7 @@ from riskscope.suites._compose import (
     stratified_sample,
     stratum_of,
 )
-from riskscope.suites._source import cache_dir, fetch
+from riskscope.suites._source import cache_dir, fetch, read_jsonl_objects
 from riskscope.suites._text import NearDuplicateIndex, normalise_text
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "filter_cases",
     "mix",
     "normalise_text",
+    "read_jsonl_objects",
     "select_cases",
     "stratified_sample",
     "stratum_of",
