@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from riskscope.errors import MissingExtraError
+from riskscope.reports._files import atomic_path
 from riskscope.reports.json_report import item_record
 from riskscope.store import ResultRow
 
@@ -22,12 +23,9 @@ __all__ = ["PARQUET_COLUMNS", "flat_record", "write_jsonl", "write_parquet"]
 
 
 def write_jsonl(path: Path, rows: Iterable[ResultRow], run_id: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".jsonl.tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
+    with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8") as handle:
         for row in rows:
             handle.write(json.dumps({"run_id": run_id, **item_record(row)}, ensure_ascii=False) + "\n")
-    tmp.replace(path)
     return path
 
 
@@ -86,8 +84,6 @@ def write_parquet(path: Path, rows: Iterable[ResultRow], run_id: str, judge: str
     records = [flat_record(row, run_id, judge) for row in rows]
     schema = pa.schema([(name, getattr(pa, kind)()) for name, kind in PARQUET_COLUMNS.items()])
     table = pa.Table.from_pylist(records, schema=schema)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".parquet.tmp")
-    pq.write_table(table, tmp)
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
     return path

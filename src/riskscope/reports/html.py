@@ -19,6 +19,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from riskscope.reports._files import atomic_path
 from riskscope.reports._view import report_view
 from riskscope.reports.summary import RunSummary
 from riskscope.store import ResultRow
@@ -102,8 +103,6 @@ def render_html(summary: RunSummary, rows: list[ResultRow], config: Mapping[str,
 def write_html(
     path: Path, summary: RunSummary, rows: list[ResultRow], config: Mapping[str, Any] | None = None
 ) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".html.tmp")
-    tmp.write_text(render_html(summary, rows, config), encoding="utf-8")
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(render_html(summary, rows, config), encoding="utf-8")
     return path

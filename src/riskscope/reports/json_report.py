@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from riskscope.reports._files import atomic_path
 from riskscope.reports.summary import RunSummary
 from riskscope.store import ResultRow
 
@@ -34,8 +35,6 @@ def results_document(summary: RunSummary, rows: list[ResultRow]) -> dict[str, An
 
 
 def write_results_json(path: Path, summary: RunSummary, rows: list[ResultRow]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(results_document(summary, rows), indent=2, ensure_ascii=False), encoding="utf-8")
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(results_document(summary, rows), indent=2, ensure_ascii=False), encoding="utf-8")
     return path

@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from riskscope.reports._files import atomic_path
+
 __all__ = ["JUnitCase", "render_junit", "write_junit"]
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -78,8 +80,6 @@ def render_junit(suite: str, cases: Sequence[JUnitCase], properties: Mapping[str
 def write_junit(
     path: Path, suite: str, cases: Sequence[JUnitCase], properties: Mapping[str, str] | None = None
 ) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".xml.tmp")
-    tmp.write_text(render_junit(suite, cases, properties), encoding="utf-8")
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(render_junit(suite, cases, properties), encoding="utf-8")
     return path

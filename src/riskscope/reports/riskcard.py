@@ -16,6 +16,7 @@ from typing import Any
 
 import riskscope.taxonomy as taxonomy_module
 from riskscope.core import Expected, Outcome
+from riskscope.reports._files import atomic_path
 from riskscope.reports._risk_text import RISK_TEXT
 from riskscope.reports._view import extra_estimates, grade_of
 from riskscope.reports.summary import RunSummary
@@ -171,8 +172,6 @@ def render_riskcard(summary: RunSummary, rows: list[ResultRow]) -> str:
 
 
 def write_riskcard(path: Path, summary: RunSummary, rows: list[ResultRow]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".md.tmp")
-    tmp.write_text(render_riskcard(summary, rows), encoding="utf-8")
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(render_riskcard(summary, rows), encoding="utf-8")
     return path
