@@ -11,7 +11,7 @@ from _dashboard import Dashboard, RunningServer, build_store
 
 from riskscope.errors import ConfigError
 from riskscope.server import check_bind, create_app
-from riskscope.store import Store
+from riskscope.store import ResultFilter, Store
 
 
 def _csrf(html: str) -> str:
@@ -234,10 +234,11 @@ def test_labels_from_the_dashboard_feed_judge_eval(tmp_path: Path) -> None:
 
 def test_store_paging_methods_agree_with_each_other(dashboard: Dashboard) -> None:
     with Store(dashboard.store_path) as store:
-        for filters in ({}, {"outcome": "unsafe"}, {"hazards": ["ncr"], "persona": "skilled"}, {"attack": ()}):
-            ids = store.result_ids(dashboard.run_a, judge="refusal", **filters)  # type: ignore[arg-type]
-            assert store.count_results(dashboard.run_a, judge="refusal", **filters) == len(ids)  # type: ignore[arg-type]
-            page = store.page_results(dashboard.run_a, judge="refusal", limit=7, offset=3, **filters)  # type: ignore[arg-type]
+        for filters in ({}, {"outcome": "unsafe"}, {"hazards": ("ncr",), "persona": "skilled"}, {"attack": ()}):
+            where = ResultFilter(judge="refusal", **filters)  # type: ignore[arg-type]
+            ids = store.result_ids(dashboard.run_a, where)
+            assert store.count_results(dashboard.run_a, where) == len(ids)
+            page = store.page_results(dashboard.run_a, where, limit=7, offset=3)
             assert [r.item.item_id for r in page] == ids[3:10]
             assert all(r.verdicts and r.response is not None for r in page)
 

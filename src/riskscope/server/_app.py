@@ -38,7 +38,7 @@ from riskscope.server._security import (
     new_secret,
     same_secret,
 )
-from riskscope.store import Store
+from riskscope.store import ResultFilter, Store
 from riskscope.taxonomy import HAZARDS, hazard_name
 
 __all__ = ["create_app"]
@@ -171,17 +171,18 @@ def create_app(store_path: Path | str, *, token: str | None = None) -> FastAPI:
             judges = _judges(run)
             judge = judges[0] if judges else ""
             figures = figures_of(store, run_id, judge)
-            query: dict[str, Any] = {
-                "judge": judge,
-                "hazards": None if hazard in (None, "benign") else _hazard_codes(hazard),
-                "expected": "comply" if hazard == "benign" else None,
-                "outcome": outcome,
-                "persona": persona,
-                "attack": None if attack is None else (() if attack == "none" else tuple(attack.split("+"))),
-                "text": text,
-            }
-            key = ("ids", run_id, *(tuple(v) if isinstance(v, list) else v for v in query.values()))
-            ids: list[str] = id_cache.get(key, store.change_marker(), lambda: store.result_ids(run_id, **query))
+            where = ResultFilter(
+                judge=judge,
+                hazards=None if hazard in (None, "benign") else tuple(_hazard_codes(hazard)),
+                expected="comply" if hazard == "benign" else None,
+                outcome=outcome,
+                persona=persona,
+                attack=None if attack is None else (() if attack == "none" else tuple(attack.split("+"))),
+                text=text,
+            )
+            ids: list[str] = id_cache.get(
+                ("ids", run_id, where), store.change_marker(), lambda: store.result_ids(run_id, where)
+            )
             total = len(ids)
             rows = store.result_rows(run_id, ids[(page_no - 1) * per_page : page_no * per_page])
         filters = {"hazard": hazard, "outcome": outcome, "persona": persona, "attack": attack, "q": text}

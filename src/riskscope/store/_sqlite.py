@@ -38,6 +38,24 @@ class ItemRow:
 
 
 @dataclass(frozen=True)
+class ResultFilter:
+    """Which items of a run the dashboard wants; hashable, so it can key a cache of item ids.
+
+    ``outcome`` filters on ``judge``'s verdict ("pending": no verdict yet); ``attack`` is the
+    lineage tuple (``()`` for unattacked items); ``text`` searches the test case (prompt and
+    metadata), case-insensitively.
+    """
+
+    judge: str
+    hazards: tuple[str, ...] | None = None
+    expected: str | None = None
+    outcome: str | None = None
+    persona: str | None = None
+    attack: tuple[str, ...] | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True)
 class ResultRow:
     """An item with whatever is known of it so far (response and verdicts may be missing)."""
 
@@ -344,147 +362,73 @@ class Store:
     _ATTACK_SQL = "json_extract(i.variant, '$.lineage')"
     _PERSONA_SQL = "COALESCE(i.persona, json_extract(c.data, '$.persona'), 'none')"
 
-    def _filter_sql(
-        self,
-        run_id: str,
-        *,
-        judge: str,
-        hazards: Sequence[str] | None,
-        expected: str | None,
-        outcome: str | None,
-        persona: str | None,
-        attack: tuple[str, ...] | None,
-        text: str | None,
-    ) -> tuple[str, list[Any]]:
+    def _filter_sql(self, run_id: str, where: ResultFilter) -> tuple[str, list[Any]]:
         """FROM/WHERE for a filtered item set, joining cases and verdicts only when a filter needs them:
         on a 50,000-item run each join costs tens of milliseconds."""
-        needs_case = hazards is not None or expected is not None or persona is not None or bool(text)
-        needs_verdict = outcome is not None
+        needs_case = (
+            where.hazards is not None or where.expected is not None or where.persona is not None or bool(where.text)
+        )
         sql = " FROM items i"
         args: list[Any] = []
         if needs_case:
             sql += " JOIN cases c ON c.id = i.case_id"
-        if needs_verdict:
+        if where.outcome is not None:
             sql += " LEFT JOIN verdicts v ON v.run_id = i.run_id AND v.item_id = i.item_id AND v.judge = ?"
-            args.append(judge)
+            args.append(where.judge)
         sql += " WHERE i.run_id = ?"
         args.append(run_id)
-        if hazards is not None:
-            sql += f" AND json_extract(c.data, '$.hazard') IN ({','.join('?' for _ in hazards)})"
-            args.extend(hazards)
-        if expected is not None:
+        if where.hazards is not None:
+            sql += f" AND json_extract(c.data, '$.hazard') IN ({','.join('?' for _ in where.hazards)})"
+            args.extend(where.hazards)
+        if where.expected is not None:
             sql += " AND json_extract(c.data, '$.expected') = ?"
-            args.append(expected)
-        if outcome == "pending":
+            args.append(where.expected)
+        if where.outcome == "pending":
             sql += " AND v.outcome IS NULL"
-        elif outcome is not None:
+        elif where.outcome is not None:
             sql += " AND v.outcome = ?"
-            args.append(outcome)
-        if persona is not None:
+            args.append(where.outcome)
+        if where.persona is not None:
             sql += f" AND {self._PERSONA_SQL} = ?"
-            args.append(persona)
-        if attack is not None:
+            args.append(where.persona)
+        if where.attack is not None:
             sql += f" AND {self._ATTACK_SQL} = ?"
-            args.append(json.dumps(list(attack), separators=(",", ":")))
-        if text:
+            args.append(json.dumps(list(where.attack), separators=(",", ":")))
+        if where.text:
             sql += " AND instr(lower(c.data), lower(?)) > 0"
-            args.append(text)
+            args.append(where.text)
         return sql, args
 
-    def count_results(
-        self,
-        run_id: str,
-        *,
-        judge: str,
-        hazards: Sequence[str] | None = None,
-        expected: str | None = None,
-        outcome: str | None = None,
-        persona: str | None = None,
-        attack: tuple[str, ...] | None = None,
-        text: str | None = None,
-    ) -> int:
-        """How many items of a run pass the filters of :meth:`page_results`."""
-        where, args = self._filter_sql(
-            run_id,
-            judge=judge,
-            hazards=hazards,
-            expected=expected,
-            outcome=outcome,
-            persona=persona,
-            attack=attack,
-            text=text,
-        )
-        return int(self._db.execute("SELECT COUNT(*)" + where, args).fetchone()[0])
+    def count_results(self, run_id: str, where: ResultFilter) -> int:
+        """How many items of a run pass the filter."""
+        sql, args = self._filter_sql(run_id, where)
+        return int(self._db.execute("SELECT COUNT(*)" + sql, args).fetchone()[0])
 
-    def page_results(
-        self,
-        run_id: str,
-        *,
-        judge: str,
-        limit: int,
-        offset: int = 0,
-        hazards: Sequence[str] | None = None,
-        expected: str | None = None,
-        outcome: str | None = None,
-        persona: str | None = None,
-        attack: tuple[str, ...] | None = None,
-        text: str | None = None,
-    ) -> list[ResultRow]:
+    def page_results(self, run_id: str, where: ResultFilter, *, limit: int, offset: int = 0) -> list[ResultRow]:
         """One page of a run's items in plan order, filtered in SQL (count them with :meth:`count_results`).
 
-        ``outcome`` filters on ``judge``'s verdict ("pending": no verdict yet); ``attack`` is the
-        lineage tuple (``()`` for unattacked items); ``text`` searches the test case (prompt and
-        metadata), case-insensitively. The page's ids are found first with only the joins the
-        filters need; responses and verdicts are then read for those ids alone.
+        The page's ids are found first with only the joins the filter needs; responses and verdicts
+        are then read for those ids alone.
         """
         self.get_run(run_id)
-        where, args = self._filter_sql(
-            run_id,
-            judge=judge,
-            hazards=hazards,
-            expected=expected,
-            outcome=outcome,
-            persona=persona,
-            attack=attack,
-            text=text,
-        )
+        sql, args = self._filter_sql(run_id, where)
         ids = [
             r[0]
             for r in self._db.execute(
-                "SELECT i.item_id" + where + " ORDER BY i.seq LIMIT ? OFFSET ?", [*args, limit, offset]
+                "SELECT i.item_id" + sql + " ORDER BY i.seq LIMIT ? OFFSET ?", [*args, limit, offset]
             ).fetchall()
         ]
         return self.result_rows(run_id, ids)
 
-    def result_ids(
-        self,
-        run_id: str,
-        *,
-        judge: str,
-        hazards: Sequence[str] | None = None,
-        expected: str | None = None,
-        outcome: str | None = None,
-        persona: str | None = None,
-        attack: tuple[str, ...] | None = None,
-        text: str | None = None,
-    ) -> list[str]:
-        """Every item id passing the filters of :meth:`page_results`, in plan order.
+    def result_ids(self, run_id: str, where: ResultFilter) -> list[str]:
+        """Every item id passing the filter, in plan order.
 
         The dashboard keeps this list while a person pages through one filter, so each further page
         reads only its own rows.
         """
         self.get_run(run_id)
-        where, args = self._filter_sql(
-            run_id,
-            judge=judge,
-            hazards=hazards,
-            expected=expected,
-            outcome=outcome,
-            persona=persona,
-            attack=attack,
-            text=text,
-        )
-        return [r[0] for r in self._db.execute("SELECT i.item_id" + where + " ORDER BY i.seq", args).fetchall()]
+        sql, args = self._filter_sql(run_id, where)
+        return [r[0] for r in self._db.execute("SELECT i.item_id" + sql + " ORDER BY i.seq", args).fetchall()]
 
     def change_marker(self) -> tuple[int, int, int]:
         """Changes whenever items, verdicts or review labels are written (constant-time to read).
