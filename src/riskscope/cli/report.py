@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from riskscope.cli._common import JUDGE_EVAL_OPTION, REFERENCE_OPTION, STORE_OPTION, print_json
+from riskscope.cli._runstats import load_judge_accuracy
 from riskscope.store import Store
 
 
@@ -30,7 +31,8 @@ def report_command(
     with Store(store_path) as store:
         if run_id == "latest":
             run_id = store.latest_run().id
-        summary, files = write_reports(store, run_id, out, reference=reference, judge_eval=judge_eval)
+        accuracy = None if judge_eval is None else load_judge_accuracy(judge_eval)
+        summary, files = write_reports(store, run_id, out, reference=reference, judge_accuracy=accuracy)
         if riskcard or jsonl or parquet:
             files.update(_write_exports(store, summary, run_id, out / run_id, riskcard, jsonl, parquet))
     if as_json:

@@ -11,8 +11,10 @@ from typing import Annotated, Any
 import typer
 
 from riskscope.cli._common import JUDGE_EVAL_OPTION, REFERENCE_OPTION, STORE_OPTION, print_json
+from riskscope.cli._runstats import load_judge_accuracy
 from riskscope.config import RunConfig, load_config
 from riskscope.runner import PlainProgress, Progress, RichProgress, SilentProgress, execute
+from riskscope.stats import JudgeAccuracy
 from riskscope.store import Store
 
 
@@ -37,14 +39,17 @@ def _progress(kind: ProgressKind, as_json: bool) -> Progress:
 
 
 def write_reports(
-    store: Store, run_id: str, out: Path, *, reference: str | None = None, judge_eval: Path | None = None
+    store: Store,
+    run_id: str,
+    out: Path,
+    *,
+    reference: str | None = None,
+    judge_accuracy: JudgeAccuracy | None = None,
 ) -> tuple[Any, dict[str, Path]]:
     """Summarise and write report.html and results.json; the options add grades and corrected rates."""
-    from riskscope.cli._runstats import load_judge_accuracy
     from riskscope.reports import summarise, write_html, write_results_json
 
-    accuracy = None if judge_eval is None else load_judge_accuracy(judge_eval)
-    summary, rows = summarise(store, run_id, reference_run=reference, judge_accuracy=accuracy)
+    summary, rows = summarise(store, run_id, reference_run=reference, judge_accuracy=judge_accuracy)
     folder = out / run_id
     files = {
         "report": write_html(folder / "report.html", summary, rows, store.get_run(run_id).config),
@@ -94,10 +99,8 @@ def run_command(
     try:
         if reference is not None:
             store.get_run(reference)  # an unknown reference fails before any target call
-        if judge_eval is not None:
-            from riskscope.cli._runstats import load_judge_accuracy
-
-            load_judge_accuracy(judge_eval)
+        # Read before any target call, so a bad file costs nothing.
+        accuracy = None if judge_eval is None else load_judge_accuracy(judge_eval)
         if resume is not None:
             record = store.get_run(resume)
             run_config = RunConfig.model_validate(record.config)
@@ -121,7 +124,7 @@ def run_command(
             execute(run_config, store, progress=_progress(progress, as_json), resume=resume, fresh=fresh)
         )
         summary, files = write_reports(
-            store, run_record.id, out or run_config.out, reference=reference, judge_eval=judge_eval
+            store, run_record.id, out or run_config.out, reference=reference, judge_accuracy=accuracy
         )
     finally:
         store.close()
