@@ -42,6 +42,9 @@ class FeatureConfig:
     use_hashed: bool = True
     use_dense: bool = True
     gate_by_relevance: bool = False  # measured: the gate misses harmful off-topic answers
+    # Hashed n-grams of the *request* (own "q:" namespace, own L2 norm): whether the request asks for
+    # harm at all. Off in version 1, whose training requests were all harmful (see docs/embedded_judge.md).
+    request_ngrams: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -195,12 +198,29 @@ def extract(request: str, response: str, config: FeatureConfig) -> tuple[list[in
             weight = 1.0 / math.sqrt(len(buckets))
             indices.extend(buckets)
             values.extend([weight] * len(buckets))
+    if config.request_ngrams:
+        asked = sorted(request_buckets(request, config))
+        if asked:
+            weight = 1.0 / math.sqrt(len(asked))
+            indices.extend(asked)
+            values.extend([weight] * len(asked))
     if config.use_dense:
         for offset, value in enumerate(_dense(text, request_words, config)):
             if value:
                 indices.append(config.n_buckets + offset)
                 values.append(value)
     return indices, values
+
+
+def _request_tokens(request: str, config: FeatureConfig) -> list[str]:
+    words = _WORD.findall(request[: config.max_chars].lower())
+    return ["q:" + w for w in words] + [f"q:{a} {b}" for a, b in itertools.pairwise(words)]
+
+
+def request_buckets(request: str, config: FeatureConfig) -> set[int]:
+    """Hash buckets of the request's words and word pairs, in a namespace apart from the response's."""
+    mask = config.n_buckets - 1
+    return {_hash(token, mask) for token in _request_tokens(request, config)}
 
 
 def hashed_tokens(request: str, response: str, config: FeatureConfig) -> dict[int, str]:
@@ -212,6 +232,9 @@ def hashed_tokens(request: str, response: str, config: FeatureConfig) -> dict[in
     found: dict[int, str] = {}
     for token in _tokens(text, content_words(request), config):
         found.setdefault(_hash(token, mask), token)
+    if config.request_ngrams:
+        for token in _request_tokens(request, config):
+            found.setdefault(_hash(token, mask), token)
     return found
 
 
