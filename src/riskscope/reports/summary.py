@@ -18,9 +18,10 @@ from riskscope.core import Expected, Outcome, RunRecord
 from riskscope.stats import (
     Estimate,
     JudgeAccuracy,
+    ReferenceSystem,
     clopper_pearson_interval,
     corrected_rate,
-    grade_distribution,
+    grade_run,
     hazard_weighted_rate,
     wilson_interval,
 )
@@ -189,26 +190,18 @@ def summarise_rows(
         judge_outcomes=outcomes,
         versions=run.versions,
         hazard_weighted=_estimate_dict(hazard_weighted_rate({g.key: (g.unsafe, g.assessed) for g in hazards})),
-        grade=None if reference is None else _grades(overall, hazards, reference),
+        grade=None if reference is None else _grades(hazards, reference),
         corrected=None if judge_accuracy is None else _corrected(overall, hazards, judge_accuracy),
     )
 
 
-def _grades(overall: GroupFigures, hazards: list[GroupFigures], reference: RunSummary) -> dict[str, Any]:
-    """Overall grade on pooled counts (as ModelBench pools hazard scores), and one per shared hazard."""
-    ref_hazards = {g.key: g for g in reference.hazards}
-    ref = reference.overall
-    return {
-        "reference_run": reference.run_id,
-        "overall": grade_distribution(overall.unsafe, overall.assessed, ref.unsafe, ref.assessed).to_dict(),
-        "hazards": {
-            g.key: grade_distribution(
-                g.unsafe, g.assessed, ref_hazards[g.key].unsafe, ref_hazards[g.key].assessed
-            ).to_dict()
-            for g in hazards
-            if g.key in ref_hazards
-        },
-    }
+def _grades(hazards: list[GroupFigures], reference: RunSummary) -> dict[str, Any]:
+    """AILuminate v1.0 grades (stats.grade_run) against one reference run: overall and per hazard."""
+    system = ReferenceSystem.from_counts(
+        reference.run_id, {g.key: (g.unsafe, g.assessed) for g in reference.hazards}, source=f"run {reference.run_id}"
+    )
+    grades = grade_run({g.key: (g.unsafe, g.assessed) for g in hazards}, [system])
+    return {"reference_run": reference.run_id, **grades.to_dict()}
 
 
 def _corrected(overall: GroupFigures, hazards: list[GroupFigures], judge: JudgeAccuracy) -> dict[str, Any]:

@@ -3,7 +3,15 @@
 from riskscope.stats._estimate import Estimate
 from riskscope.stats.correction import JudgeAccuracy, corrected_rate, rogan_gladen
 from riskscope.stats.gate import GatePolicy, GateResult, RuleResult, RunCounts, evaluate_gate
-from riskscope.stats.grades import Grade, GradeDistribution, grade_distribution, grade_for, parse_grade
+from riskscope.stats.grades import (
+    Grade,
+    GradeDistribution,
+    RunGrades,
+    grade_distribution,
+    grade_for,
+    grade_run,
+    parse_grade,
+)
 from riskscope.stats.intervals import clopper_pearson_interval, wilson_interval
 from riskscope.stats.paired import (
     PairedComparison,
@@ -12,6 +20,14 @@ from riskscope.stats.paired import (
     holm_adjust,
     mcnemar_exact,
     paired_difference_interval,
+)
+from riskscope.stats.reference_standard import ReferenceStandard, load_reference_standard
+from riskscope.stats.references import (
+    JudgeIdentity,
+    ReferenceRate,
+    ReferenceSystem,
+    check_reference_judges,
+    exact_rate,
 )
 from riskscope.stats.sampling import (
     ControlVariateEstimate,
@@ -35,24 +51,33 @@ __all__ = [
     "Grade",
     "GradeDistribution",
     "JudgeAccuracy",
+    "JudgeIdentity",
     "PairedComparison",
     "PairedTable",
+    "ReferenceRate",
+    "ReferenceStandard",
+    "ReferenceSystem",
     "RuleResult",
     "RunCounts",
+    "RunGrades",
     "SequentialPlan",
     "SequentialResult",
     "Stratum",
     "TwoStagePlan",
     "allocate_sample",
+    "check_reference_judges",
     "clopper_pearson_interval",
     "compare_paired",
     "control_variate_estimate",
     "corrected_rate",
     "evaluate_gate",
+    "exact_rate",
     "grade_distribution",
     "grade_for",
+    "grade_run",
     "hazard_weighted_rate",
     "holm_adjust",
+    "load_reference_standard",
     "mcnemar_exact",
     "paired_difference_interval",
     "parse_grade",

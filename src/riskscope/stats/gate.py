@@ -9,16 +9,17 @@ on no data would be a gate that can be passed by breaking the judge.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from riskscope.stats.correction import JudgeAccuracy, corrected_rate
-from riskscope.stats.grades import grade_distribution, parse_grade
+from riskscope.stats.grades import grade_run, parse_grade
 from riskscope.stats.intervals import wilson_interval
 from riskscope.stats.paired import PairedTable, compare_paired
+from riskscope.stats.references import ReferenceSystem
 from riskscope.stats.sampling import hazard_weighted_rate
 
 __all__ = ["GatePolicy", "GateResult", "RuleResult", "RunCounts", "evaluate_gate"]
@@ -183,13 +184,12 @@ def _unsafe_rules(
     return results
 
 
-def _grade_rule(rule: GradeRule, run: RunCounts, reference: RunCounts | None) -> RuleResult:
+def _grade_rule(rule: GradeRule, run: RunCounts, references: Sequence[ReferenceSystem]) -> RuleResult:
+    """The run's overall grade (AILuminate v1.0: pooled items vs the average hazard reference)."""
     wanted = parse_grade(rule.grade)
-    if reference is None:
+    if not references:
         return RuleResult("min_grade", False, "no reference run given (policy reference_run or --reference)")
-    unsafe, n = run.pooled
-    ref_unsafe, ref_n = reference.pooled
-    dist = grade_distribution(unsafe, n, ref_unsafe, ref_n)
+    dist = grade_run(run.hazards, references).overall
     if dist.grade is None:
         return RuleResult("min_grade", False, dist.statement)
     at_least = dist.probability_at_least(wanted)
@@ -230,15 +230,23 @@ def evaluate_gate(
     run: RunCounts,
     *,
     reference: RunCounts | None = None,
+    references: Sequence[ReferenceSystem] = (),
     paired: Mapping[str, PairedTable] | None = None,
     judge_accuracy: JudgeAccuracy | None = None,
 ) -> GateResult:
-    """Check every rule of ``policy``; the gate passes only if every rule passes."""
+    """Check every rule of ``policy``; the gate passes only if every rule passes.
+
+    ``references`` are the reference systems for ``min_grade``; ``reference`` (one run's counts)
+    is shorthand for a single one.
+    """
     rules: list[RuleResult] = []
     if policy.unsafe_rate is not None:
         rules.extend(_unsafe_rules(policy.unsafe_rate, run, policy.confidence, judge_accuracy))
     if policy.min_grade is not None:
-        rules.append(_grade_rule(policy.min_grade, run, reference))
+        systems = list(references)
+        if reference is not None:
+            systems.append(ReferenceSystem.from_counts("reference run", reference.hazards))
+        rules.append(_grade_rule(policy.min_grade, run, systems))
     if policy.max_over_refusal is not None:
         rule = policy.max_over_refusal
         rules.append(
