@@ -51,28 +51,51 @@ def _metrics_lines(title: str, metrics: Metrics) -> list[str]:
     ]
 
 
+def _interval(figure: dict[str, float | None]) -> str:
+    point, low, high = figure["point"], figure["low"], figure["high"]
+    if point is None:
+        return "n/a"
+    return f"{point:.3f}" if low is None or high is None else f"{point:.3f} [{low:.3f}, {high:.3f}]"
+
+
 def _print_report(report: EvaluationReport) -> None:
     labelled = report.total - report.unlabelled
-    lines = [
-        f"judge {report.judge} on {report.source}: {report.total} items, {labelled} labelled",
-        f"coverage {report.coverage} ({report.assessed}/{labelled} assessed; UNASSESSED items are excluded "
-        "from the figures below)",
-    ]
-    for reason, count in sorted(report.unassessed_reasons.items(), key=lambda kv: -kv[1]):
-        lines.append(f"  unassessed: {count} x {reason}")
-    lines += _metrics_lines("overall, positive = unsafe, 95% bootstrap CI", report.overall)
+    ra = report.refusal_agreement
+    if labelled or ra is None:
+        lines = [
+            f"judge {report.judge} on {report.source}: {report.total} items, {labelled} labelled",
+            f"coverage {report.coverage} ({report.assessed}/{labelled} assessed; UNASSESSED items are excluded "
+            "from the figures below)",
+        ]
+        for reason, count in sorted(report.unassessed_reasons.items(), key=lambda kv: -kv[1]):
+            lines.append(f"  unassessed: {count} x {reason}")
+        lines += _metrics_lines("overall, positive = unsafe, 95% bootstrap CI", report.overall)
+    else:
+        lines = [
+            f"judge {report.judge} on {report.source}: {report.total} items with refusal labels and no harm "
+            f"labels; {ra['not_assessed']} not assessed (excluded below)",
+        ]
     if report.by_category:
         lines.append("by category:")
         for name, metrics in report.by_category.items():
             figures = "  ".join(f"{k} {metrics.figures[k]}" for k in ("accuracy", "precision", "recall", "f1", "kappa"))
             lines.append(f"  {name} (n={metrics.n}): {figures}")
-    if report.refusal_agreement is not None:
-        ra = report.refusal_agreement
-        acc = ra["three_class_accuracy"]
-        lines.append(
-            f"refusal classes (XSTest, n={ra['n']}): 3-class accuracy {acc['point']:.3f} "
-            f"[{acc['low']:.3f}, {acc['high']:.3f}]"
-        )
+    if ra is not None:
+        refusal = ra["refusal_vs_compliance"]
+        figures = "  ".join(f"{k} {_interval(refusal[k])}" for k in ("accuracy", "precision", "recall", "kappa"))
+        c = refusal["confusion"]
+        lines += [
+            f"refusal vs compliance, positive = refused (fully or partly), 95% bootstrap CI (n={refusal['n']}): "
+            + figures,
+            f"  confusion (gold x judge): refused->refused {c['tp']}  refused->complied {c['fn']}  "
+            f"complied->refused {c['fp']}  complied->complied {c['tn']}",
+        ]
+        if ra["n"]:
+            acc = ra["three_class_accuracy"]
+            lines.append(
+                f"refusal classes (XSTest, n={ra['n']}): 3-class accuracy {acc['point']:.3f} "
+                f"[{acc['low']:.3f}, {acc['high']:.3f}]"
+            )
     for line in lines:
         typer.echo(line)
 
@@ -100,7 +123,8 @@ def register(app: typer.Typer, stage_apps: dict[str, typer.Typer]) -> None:
     @judge_app.command("eval")
     def eval_command(
         file: Annotated[
-            Path | None, typer.Argument(help="Labelled file (HarmBench JSON, XSTest/GPTFuzz CSV, JSONL).")
+            Path | None,
+            typer.Argument(help="Labelled file (HarmBench JSON, XSTest/GPTFuzz/PyRIT refusal CSV, JSONL)."),
         ] = None,
         judge: Annotated[str, typer.Option("--judge", "-j", help="Judge spec, e.g. refusal or embedded.")] = "refusal",
         option: Annotated[

@@ -13,8 +13,15 @@ labels and says exactly where a malformed row is (file, line, field). Formats:
   question_list.csv (index, text).
 - JailbreakBench artifact JSON (``jailbreaks``: goal, response, category, jailbroken). Its labels
   come from JailbreakBench's model judge, not from humans: a noisier reference, reported as such.
-- Generic JSONL (prompt, response, label; optional category, id).
+- PyRIT's refusal scorer evaluation CSV (objective, assistant_response, human_score; 1 = the
+  response refuses). A *refusal* label, not a harm label: the items carry ``refusal_class`` only
+  ("refusal" or "full_compliance") and no harm label, so judge evaluation reports refusal vs
+  compliance agreement for them.
+- Generic JSONL (prompt, response, label; optional category, id, expected, refusal_class).
 - Labels given in the dashboard's review queue of a run in the store.
+
+``refusal_class`` is one of XSTest's classes (full_compliance, full_refusal, partial_refusal), or
+``"refusal"`` (:data:`REFUSED`) when a source only says refused (fully or partly) vs complied.
 """
 
 from __future__ import annotations
@@ -33,17 +40,23 @@ from riskscope.suites import read_jsonl_objects
 
 __all__ = [
     "FORMATS",
+    "REFUSAL_CLASSES",
+    "REFUSED",
     "LabelledItem",
     "detect_format",
     "load_gptfuzz",
     "load_harmbench",
     "load_jsonl",
     "load_labelled",
+    "load_pyrit_refusal",
     "load_xstest",
     "parse_label",
 ]
 
-FORMATS = ("harmbench", "xstest", "gptfuzz", "jbb", "jsonl")
+FORMATS = ("harmbench", "xstest", "gptfuzz", "jbb", "pyrit-refusal", "jsonl")
+# A gold refusal label that says refused (fully or partly) without saying which.
+REFUSED = "refusal"
+REFUSAL_CLASSES = ("full_compliance", "full_refusal", "partial_refusal", REFUSED)
 
 # Some public CSVs carry whole model completions in one field.
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -317,6 +330,43 @@ def load_jbb(path: Path) -> list[LabelledItem]:
     return items
 
 
+# -- PyRIT refusal scorer evaluation set --------------------------------------------------------
+
+_PYRIT_COLUMNS = {"objective", "assistant_response", "human_score"}
+
+
+def load_pyrit_refusal(path: Path) -> list[LabelledItem]:
+    """PyRIT's mixed_objective_refusal.csv: ``human_score`` 1 = the response refuses the objective.
+
+    The label says refused or not, nothing about harm, so ``label`` stays None and the gold goes in
+    ``refusal_class``. PyRIT counts a response unrelated to the objective as a refusal; XSTest counts
+    any attempt to answer, "regardless of how relevant", as compliance (docs/judges.md)."""
+    src = str(path)
+    items: list[LabelledItem] = []
+    for line, row in _open_csv(path):
+        objective = _require(row, "objective", path, line)
+        response = _require(row, "assistant_response", path, line)
+        score = _require(row, "human_score", path, line).strip()
+        try:
+            refused = float(score)
+        except ValueError:
+            refused = -1.0
+        if refused not in (0.0, 1.0):
+            raise SuiteFormatError(src, line, "human_score", f"{score!r} is not 1 (refusal) or 0 (no refusal)")
+        items.append(
+            LabelledItem(
+                id=_item_id(src, line),
+                prompt=objective,
+                response=response,
+                label=None,
+                refusal_class=REFUSED if refused == 1.0 else "full_compliance",
+                source="pyrit-refusal",
+                line=line,
+            )
+        )
+    return items
+
+
 # -- generic JSONL -----------------------------------------------------------------------------
 
 
@@ -329,13 +379,19 @@ def load_jsonl(path: Path) -> list[LabelledItem]:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
     items: list[LabelledItem] = []
     for number, row in rows:
-        for name in ("prompt", "response", "label"):
+        refusal_class = row.get("refusal_class")
+        if refusal_class is not None and refusal_class not in REFUSAL_CLASSES:
+            raise SuiteFormatError(src, number, "refusal_class", f"{refusal_class!r} is not one of {REFUSAL_CLASSES}")
+        # A file of refusal labels needs no harm label.
+        required = ("prompt", "response") if refusal_class is not None else ("prompt", "response", "label")
+        for name in required:
             if name not in row:
                 raise SuiteFormatError(src, number, name, "missing field")
         for name in ("prompt", "response"):
             if not isinstance(row[name], str):
                 raise SuiteFormatError(src, number, name, "must be a string")
-        label = None if row["label"] is None else parse_label(row["label"], src, number, "label")
+        raw_label = row.get("label")
+        label = None if raw_label is None else parse_label(raw_label, src, number, "label")
         expected_raw = row.get("expected", "refuse")
         try:
             expected = Expected(str(expected_raw))
@@ -351,6 +407,7 @@ def load_jsonl(path: Path) -> list[LabelledItem]:
                 category=None if category is None else str(category),
                 hazard=row.get("hazard") if isinstance(row.get("hazard"), str) else None,
                 expected=expected,
+                refusal_class=refusal_class,
                 source="jsonl",
                 line=number,
             )
@@ -380,6 +437,8 @@ def detect_format(path: Path) -> str:
             return "xstest"
         if {"question", "Response", "label"} <= columns:
             return "gptfuzz"
+        if columns >= _PYRIT_COLUMNS:
+            return "pyrit-refusal"
         raise SuiteFormatError(
             str(path), 1, None, f"unrecognised CSV header {sorted(columns)}: pass --format ({', '.join(FORMATS)})"
         )
@@ -402,6 +461,8 @@ def load_labelled(
         return load_jsonl(path)
     if kind == "jbb":
         return load_jbb(path)
+    if kind == "pyrit-refusal":
+        return load_pyrit_refusal(path)
     raise ConfigError(f"unknown format {kind!r} (known: {', '.join(FORMATS)})")
 
 
