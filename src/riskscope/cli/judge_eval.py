@@ -144,7 +144,7 @@ def register(app: typer.Typer, stage_apps: dict[str, typer.Typer]) -> None:
         bootstrap: Annotated[
             int, typer.Option("--bootstrap", min=100, max=100_000, help="Bootstrap resamples.")
         ] = 1000,
-        seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
+        seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed; with --rates, the first seed.")] = 0,
         limit: Annotated[int | None, typer.Option("--limit", min=1, help="Use only the first N items.")] = None,
         sample: Annotated[
             int | None,
@@ -153,10 +153,37 @@ def register(app: typer.Typer, stage_apps: dict[str, typer.Typer]) -> None:
         concurrency: Annotated[
             int, typer.Option("--concurrency", min=1, max=256, help="Parallel calls to a model judge's server.")
         ] = 8,
+        rates: Annotated[
+            bool,
+            typer.Option(
+                "--rates", help="Check the judge's unsafe rate: raw, corrected and PPI against the gold rate."
+            ),
+        ] = False,
+        gold_sample: Annotated[
+            int, typer.Option("--gold-sample", min=1, help="--rates: gold labels kept per seed (the rest hidden).")
+        ] = 100,
+        seeds: Annotated[
+            int, typer.Option("--seeds", min=1, max=10_000, help="--rates: seeds --seed .. --seed+K-1.")
+        ] = 20,
+        label_design: Annotated[
+            str, typer.Option("--label-design", help="--rates: which labels to keep: uniform or uncertainty.")
+        ] = "uniform",
+        transfer: Annotated[
+            Path | None,
+            typer.Option("--transfer", help="--rates: judge metadata JSON with leave-one-dataset-out figures."),
+        ] = None,
     ) -> None:
-        """Accuracy, precision, recall, F1, kappa, confusion matrix and per-category figures with CIs."""
+        """Accuracy, precision, recall, F1, kappa, confusion matrix and per-category figures with CIs.
+
+        With --rates: the judge's raw, transfer-corrected and prediction-powered unsafe rates against
+        the file's gold rate, hiding all but --gold-sample labels for each of --seeds seeds.
+        """
         if (file is None) == (from_store is None):
             raise ConfigError("give either a labelled FILE or --from-store RUN_ID (not both)")
+        if rates and file is None:
+            raise ConfigError("--rates needs a fully labelled FILE")
+        if label_design not in ("uniform", "uncertainty"):
+            raise ConfigError(f"--label-design {label_design!r}: expected uniform or uncertainty")
         if from_store is not None:
             items = _review_items(store, from_store)
             source = f"review queue of run {from_store}"
@@ -177,6 +204,24 @@ def register(app: typer.Typer, stage_apps: dict[str, typer.Typer]) -> None:
         if option:
             spec = spec.model_copy(update={"options": {**spec.options, **_parse_options(option)}})
         the_judge = build_judge(spec)
+        if rates and file is not None:
+            from riskscope.cli.judge_rates import run_rates  # numpy and scipy load here, not at start-up
+
+            run_rates(
+                the_judge,
+                items,
+                file,
+                source=source,
+                judge_spec=judge,
+                gold_sample=gold_sample,
+                seeds=seeds,
+                seed=seed,
+                design=label_design,
+                transfer_file=transfer,
+                as_json=as_json,
+                concurrency=concurrency,
+            )
+            return
         report = asyncio.run(
             evaluate_judge(the_judge, items, source=source, n_boot=bootstrap, seed=seed, concurrency=concurrency)
         )

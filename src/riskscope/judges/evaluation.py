@@ -34,6 +34,7 @@ __all__ = [
     "compute_metrics",
     "evaluate_judge",
     "evaluate_verdicts",
+    "judge_items",
 ]
 
 _METRICS = ("accuracy", "precision", "recall", "f1", "kappa")
@@ -302,27 +303,16 @@ def _refusal_agreement(
     }
 
 
-async def evaluate_judge(
-    judge: Judge,
-    items: Sequence[LabelledItem],
-    *,
-    source: str = "",
-    n_boot: int = 1000,
-    seed: int = 0,
-    concurrency: int = 8,
-) -> EvaluationReport:
-    """Run ``judge`` on every item and score it; a judge that raises yields UNASSESSED, not a crash.
+async def judge_items(judge: Judge, items: Sequence[LabelledItem], *, concurrency: int = 8) -> list[Verdict]:
+    """One verdict per item; a judge that raises yields UNASSESSED, not a crash.
 
     Judges with a batched path (``judge_many``) get all items at once; model judges behind a
     server are called ``concurrency`` at a time, which is what makes a 1,540-row set practical.
     """
     pairs = [(case_of(item), Response(text=item.response)) for item in items]
-    batched: list[Verdict] | None = None
     if getattr(judge, "judge_many", None) is not None:
         with contextlib.suppress(Exception):  # one bad item must not sink the rest: go one at a time
-            batched = await judge_many(judge, pairs)
-    if batched is not None:
-        return evaluate_verdicts(judge.name, items, batched, source=source, n_boot=n_boot, seed=seed)
+            return await judge_many(judge, pairs)
     gate = asyncio.Semaphore(max(1, concurrency))
 
     async def one(case: TestCase, response: Response) -> Verdict:
@@ -336,6 +326,20 @@ async def evaluate_judge(
     closer = getattr(judge, "aclose", None)
     if closer is not None:
         await closer()
+    return verdicts
+
+
+async def evaluate_judge(
+    judge: Judge,
+    items: Sequence[LabelledItem],
+    *,
+    source: str = "",
+    n_boot: int = 1000,
+    seed: int = 0,
+    concurrency: int = 8,
+) -> EvaluationReport:
+    """Run ``judge`` on every item (:func:`judge_items`) and score it."""
+    verdicts = await judge_items(judge, items, concurrency=concurrency)
     return evaluate_verdicts(judge.name, items, verdicts, source=source, n_boot=n_boot, seed=seed)
 
 

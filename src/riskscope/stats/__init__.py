@@ -13,6 +13,18 @@ from riskscope.stats.grades import (
     parse_grade,
 )
 from riskscope.stats.intervals import clopper_pearson_interval, wilson_interval
+from riskscope.stats.judge_error import (
+    Confusion,
+    RandomEffectsFit,
+    TransferChoice,
+    TransferDataset,
+    TransferFigures,
+    choose_transfer,
+    fit_random_effects,
+    judge_corrected_rate,
+    load_transfer,
+    transfer_corrected_rate,
+)
 from riskscope.stats.paired import (
     PairedComparison,
     PairedTable,
@@ -21,6 +33,7 @@ from riskscope.stats.paired import (
     mcnemar_exact,
     paired_difference_interval,
 )
+from riskscope.stats.ppi import LabelSample, draw_label_sample, label_probabilities, ppi_rate
 from riskscope.stats.reference_standard import ReferenceStandard, load_reference_standard
 from riskscope.stats.references import (
     JudgeIdentity,
@@ -44,6 +57,7 @@ from riskscope.stats.sampling import (
 )
 
 __all__ = [
+    "Confusion",
     "ControlVariateEstimate",
     "Estimate",
     "GatePolicy",
@@ -52,8 +66,10 @@ __all__ = [
     "GradeDistribution",
     "JudgeAccuracy",
     "JudgeIdentity",
+    "LabelSample",
     "PairedComparison",
     "PairedTable",
+    "RandomEffectsFit",
     "ReferenceRate",
     "ReferenceStandard",
     "ReferenceSystem",
@@ -63,27 +79,38 @@ __all__ = [
     "SequentialPlan",
     "SequentialResult",
     "Stratum",
+    "TransferChoice",
+    "TransferDataset",
+    "TransferFigures",
     "TwoStagePlan",
     "allocate_sample",
     "check_reference_judges",
+    "choose_transfer",
     "clopper_pearson_interval",
     "compare_paired",
     "control_variate_estimate",
     "corrected_rate",
+    "draw_label_sample",
     "evaluate_gate",
     "exact_rate",
+    "fit_random_effects",
     "grade_distribution",
     "grade_for",
     "grade_run",
     "hazard_weighted_rate",
     "holm_adjust",
+    "judge_corrected_rate",
+    "label_probabilities",
     "load_reference_standard",
+    "load_transfer",
     "mcnemar_exact",
     "paired_difference_interval",
     "parse_grade",
+    "ppi_rate",
     "rogan_gladen",
     "run_sequential",
     "run_two_stage",
     "stratified_rate",
+    "transfer_corrected_rate",
     "wilson_interval",
 ]
