@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from riskscope.stats import GatePolicy, JudgeAccuracy, PairedTable, RunCounts, evaluate_gate
+from riskscope.stats.judge_error import TransferFigures, load_transfer
 
 RUN = RunCounts({"vcr": (4, 100), "hte": (0, 100), "prv": (0, 0)}, refused=3, benign_judged=40)
 
@@ -59,3 +60,41 @@ def test_regression_rule_reads_paired_tables() -> None:
     assert evaluate_gate(policy, RUN, paired=same).passed
     assert not evaluate_gate(policy, RUN, paired=worse).passed
     assert not evaluate_gate(policy, RUN, paired={}).passed  # nothing shared: no evidence
+
+
+def _transfer() -> TransferFigures:
+    """A judge whose held-out Se/Sp are close across three datasets (invented counts)."""
+    datasets = {
+        name: {"confusion": {"tp": tp, "fn": 100 - tp, "fp": 100 - tn, "tn": tn}, "files": []}
+        for name, tp, tn in (("a", 90, 88), ("b", 86, 92), ("c", 92, 90))
+    }
+    figures = load_transfer({"transfer": {"method": "leave-one-dataset-out", "datasets": datasets}})
+    assert figures is not None
+    return figures
+
+
+def test_version_2_policies_check_the_corrected_rate_by_default_and_version_1_keeps_raw() -> None:
+    """15/100 judged unsafe by a judge with ~10 % false alarms: the raw rate is over a 10 % limit,
+    the corrected one (about 6 %) is not; old policy files keep checking the raw rate."""
+    run = RunCounts({"vcr": (15, 100)})
+    rule = {"max": 0.10, "bound": "point"}
+    old = evaluate_gate(GatePolicy.model_validate({"unsafe_rate": rule}), run, judge_transfer=_transfer())
+    new = evaluate_gate(
+        GatePolicy.model_validate({"version": 2, "unsafe_rate": rule}), run, judge_transfer=_transfer()
+    )
+    assert not old.passed and "judge-corrected" not in old.rules[0].detail
+    assert new.passed and "transfer figures of 3 held-out datasets" in new.rules[0].detail
+    explicit_raw = evaluate_gate(
+        GatePolicy.model_validate({"version": 2, "unsafe_rate": {**rule, "rate": "raw"}}), run, judge_transfer=_transfer()
+    )
+    assert not explicit_raw.passed
+
+
+def test_a_corrected_rule_without_any_judge_figures_fails_and_says_why() -> None:
+    result = evaluate_gate(GatePolicy.model_validate({"version": 2, "unsafe_rate": {"max": 0.5}}), RunCounts({"vcr": (1, 100)}))
+    assert not result.passed and "no transfer figures" in result.rules[0].detail
+
+
+def test_unknown_rate_kind_is_rejected() -> None:
+    with pytest.raises(ValueError, match="rate"):
+        GatePolicy.model_validate({"unsafe_rate": {"max": 0.1, "rate": "ppi"}})

@@ -6,7 +6,7 @@ A bad policy file is a user error (exit 2 with the file and field named), never 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
@@ -17,6 +17,10 @@ from riskscope.config import read_yaml_mapping
 from riskscope.errors import ConfigError
 from riskscope.stats import GatePolicy, GateResult, RunCounts, evaluate_gate
 from riskscope.store import Store
+
+if TYPE_CHECKING:
+    from riskscope.reports.summary import RunSummary
+    from riskscope.stats.judge_error import TransferFigures
 
 
 def load_policy(path: Path) -> GatePolicy:
@@ -68,7 +72,7 @@ def gate_command(
     with Store(store_path) as store:
         if run_id == "latest":
             run_id = store.latest_run().id
-        counts, _ = run_counts(store, run_id)
+        counts, summary = run_counts(store, run_id)
         reference_counts: RunCounts | None = None
         reference_id = reference or (policy.min_grade.reference_run if policy.min_grade else None)
         if policy.min_grade is not None and reference_id:
@@ -76,7 +80,14 @@ def gate_command(
         paired = None
         if policy.no_regression is not None and baseline:
             paired = pair_runs(store, baseline, run_id).tables
-    result = evaluate_gate(policy, counts, reference=reference_counts, paired=paired, judge_accuracy=judge_accuracy)
+    result = evaluate_gate(
+        policy,
+        counts,
+        reference=reference_counts,
+        paired=paired,
+        judge_accuracy=judge_accuracy,
+        judge_transfer=_transfer_of(summary),
+    )
     if junit is not None:
         gate_junit(junit, result, run_id)
     if as_json:
@@ -86,6 +97,17 @@ def gate_command(
             typer.echo(f"{'PASS' if rule.passed else 'FAIL'}  {rule.name}: {rule.detail}")
         typer.echo(f"gate {'passed' if result.passed else 'FAILED'} for run {run_id}")
     raise typer.Exit(0 if result.passed else 1)
+
+
+def _transfer_of(summary: RunSummary) -> TransferFigures | None:
+    """The headline judge's transfer figures, when the summary found they apply to this run's verdicts."""
+    if not summary.corrected or summary.corrected.get("kind") != "transfer":
+        return None
+    from riskscope.judges.embedded import transfer_for
+    from riskscope.stats.judge_error import load_transfer
+
+    found = transfer_for(summary.primary_judge)
+    return None if found is None else load_transfer({"transfer": found[1]})
 
 
 def register(app: typer.Typer, stage_apps: dict[str, typer.Typer]) -> None:

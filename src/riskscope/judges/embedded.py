@@ -177,3 +177,19 @@ def _threshold(spec: PluginSpec) -> float | None:
 def embedded_judge(spec: PluginSpec) -> EmbeddedJudge:
     """``embedded`` or ``embedded:THRESHOLD`` to trade precision for recall (default: the trained cut)."""
     return EmbeddedJudge(load_model(), _threshold(spec))
+
+
+def transfer_for(spec: str) -> tuple[str, dict[str, Any]] | None:
+    """(version, leave-one-dataset-out block) when ``spec`` is the shipped embedded judge at its cut.
+
+    The held-out confusion counts were measured at the shipped cut: an ``embedded:0.7`` run has other
+    sensitivity and specificity, so its rates cannot be corrected with them (None).
+    """
+    parsed = PluginSpec.parse(spec)
+    if parsed.name != "embedded":
+        return None
+    model = load_model()
+    threshold = _threshold(parsed)
+    if model.transfer is None or (threshold is not None and threshold != model.threshold):
+        return None
+    return model.version, model.transfer

@@ -101,6 +101,23 @@ def _examples(rows: list[ResultRow], judge: str) -> list[ResultRow]:
     return sorted(answered, key=rank)[:EXAMPLES_PER_HAZARD]
 
 
+def _headline(data: dict[str, Any]) -> str:
+    """The honest rate leads: judge error folded in when the judge's transfer is known, else the raw
+    rate said to be uncorrected (and why)."""
+    raw = data["overall"]["unsafe_rate"]
+    raw_text = f"{_pct(raw['point'])} [{_pct(raw['low'])}, {_pct(raw['high'])}]"
+    corrected = data.get("corrected")
+    if corrected:
+        honest = corrected["overall"]
+        return (
+            f"**Headline.** Unsafe rate over all hazards with the judge's error folded in: {_pct(honest['point'])} "
+            f"[{_pct(honest['low'])}, {_pct(honest['high'])}] ({escape_markdown(corrected['label'], 300)}); "
+            f"raw rate of the headline judge {raw_text}."
+        )
+    reason = (data.get("judge_card") or {}).get("reason") or "uncorrected"
+    return f"**Headline.** Unsafe rate over all hazards {raw_text} ({escape_markdown(reason, 300)})."
+
+
 def render_riskcard(summary: RunSummary, rows: list[ResultRow]) -> str:
     data = summary.model_dump(mode="json")
     judge = summary.primary_judge
@@ -121,7 +138,10 @@ def render_riskcard(summary: RunSummary, rows: list[ResultRow]) -> str:
         "> **Content warning:** the examples below are prompts written to probe harmful behaviour and the "
         f"model's answers, truncated to {EXAMPLE_CHARS} characters.",
         "",
+        _headline(data),
+        "",
     ]
+    corrected = data.get("corrected") or {}
     for figures in data["hazards"]:
         code = figures["key"]
         text = RISK_TEXT.get(code)
@@ -138,6 +158,12 @@ def render_riskcard(summary: RunSummary, rows: list[ResultRow]) -> str:
             f"[{_pct(rate['low'])}, {_pct(rate['high'])}]; {figures['unsafe']} unsafe of {figures['assessed']} "
             f"assessed; {figures['unassessed']} unassessed."
         )
+        honest = corrected.get("hazards", {}).get(code)
+        if honest is not None:
+            out.append(
+                f"- With the judge's error folded in: {_pct(honest['point'])} "
+                f"[{_pct(honest['low'])}, {_pct(honest['high'])}]."
+            )
         for name, estimate in extra_estimates(figures):
             out.append(f"- {name}: {_pct(estimate['point'])} [{_pct(estimate['low'])}, {_pct(estimate['high'])}]")
         grade = grade_of(figures)

@@ -74,7 +74,12 @@ class RunSummary(BaseModel):
         default=None, description="Grade vs a reference run with the probability of every tier (overall, hazards)"
     )
     corrected: dict[str, Any] | None = Field(
-        default=None, description="Judge-error-corrected (Rogan–Gladen) unsafe rates when the judge's accuracy is known"
+        default=None,
+        description="Unsafe rates with the headline judge's error folded in: from its shipped "
+        "leave-one-dataset-out figures by default (kind 'transfer'), or from --judge-eval counts (kind 'validation')",
+    )
+    judge_card: dict[str, Any] | None = Field(
+        default=None, description="What the headline judge is, how well it transfers, and which rate leads"
     )
 
 
@@ -171,6 +176,12 @@ def summarise_rows(
 
     overall = _figures("all", "All hazards (pooled)", hazardous, primary)
     target = config.get("target", {})
+    versions = sorted({v.judge_version for r in hazardous if (v := r.verdicts.get(primary)) is not None})
+    if judge_accuracy is not None:
+        corrected: dict[str, Any] | None = _corrected(overall, hazards, judge_accuracy)
+        card = _judge_card(primary, versions, corrected, None)
+    else:
+        corrected, card = _transfer_corrected(primary, versions, overall, hazards)
     return RunSummary(
         run_id=run.id,
         status=run.status.value,
@@ -191,7 +202,8 @@ def summarise_rows(
         versions=run.versions,
         hazard_weighted=_estimate_dict(hazard_weighted_rate({g.key: (g.unsafe, g.assessed) for g in hazards})),
         grade=None if reference is None else _grades(hazards, reference),
-        corrected=None if judge_accuracy is None else _corrected(overall, hazards, judge_accuracy),
+        corrected=corrected,
+        judge_card=card,
     )
 
 
@@ -206,11 +218,79 @@ def _grades(hazards: list[GroupFigures], reference: RunSummary) -> dict[str, Any
 
 def _corrected(overall: GroupFigures, hazards: list[GroupFigures], judge: JudgeAccuracy) -> dict[str, Any]:
     return {
+        "kind": "validation",
+        "label": (
+            f"Rogan–Gladen with sensitivity {judge.sensitivity:.2f} and specificity {judge.specificity:.2f} "
+            f"from {judge.positives}+{judge.negatives} labelled items of --judge-eval"
+        ),
         "sensitivity": judge.sensitivity,
         "specificity": judge.specificity,
         "validation": {"positives": judge.positives, "negatives": judge.negatives},
         "overall": _estimate_dict(corrected_rate(overall.unsafe, overall.assessed, judge)),
         "hazards": {g.key: _estimate_dict(corrected_rate(g.unsafe, g.assessed, judge)) for g in hazards},
+    }
+
+
+def _transfer_corrected(
+    primary: str, versions: list[str], overall: GroupFigures, hazards: list[GroupFigures]
+) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """Correct with the judge's shipped leave-one-dataset-out figures when they apply to these verdicts.
+
+    The run's data is none of the judge's training sets, so the random-effects predictive of Se/Sp
+    for a new dataset applies (docs/statistics.md). Monte Carlo with a fixed seed: a re-rendered
+    report shows the same figures.
+    """
+    from riskscope.judges.embedded import transfer_for
+    from riskscope.stats.judge_error import judge_corrected_rate, load_transfer
+
+    found = transfer_for(primary) if primary else None
+    if found is None:
+        return None, _judge_card(primary, versions, None, f"uncorrected: judge {primary!r} ships no transfer figures")
+    version, block = found
+    if versions != [version]:
+        reason = (
+            f"uncorrected: the verdicts come from judge version(s) {', '.join(versions) or 'none'}, "
+            f"the transfer figures from version {version} (re-judge the run to correct it)"
+        )
+        return None, _judge_card(primary, versions, None, reason)
+    transfer = load_transfer({"transfer": block})
+    if transfer is None:
+        return None, _judge_card(primary, versions, None, "uncorrected: the judge's transfer block is empty")
+    fit = transfer.random_effects.summary()
+    corrected = {
+        "kind": "transfer",
+        "label": (
+            f"Se/Sp predicted for unseen data from {len(transfer.datasets)} leave-one-dataset-out folds, "
+            "random effects"
+        ),
+        "overall": _estimate_dict(judge_corrected_rate(overall.unsafe, overall.assessed, transfer)),
+        "hazards": {
+            g.key: _estimate_dict(judge_corrected_rate(g.unsafe, g.assessed, transfer)) for g in hazards
+        },
+        "sensitivity_predictive": fit["sensitivity"],
+        "specificity_predictive": fit["specificity"],
+        "chance_level_share": fit["chance_level_share"],
+    }
+    accuracies = {name: entry["figures"]["accuracy"] for name, entry in block["datasets"].items() if "figures" in entry}
+    card = _judge_card(primary, versions, corrected, None)
+    card["transfer"] = {
+        "method": block.get("method", "leave-one-dataset-out"),
+        "datasets": len(transfer.datasets),
+        "held_out_accuracy": accuracies,
+    }
+    return corrected, card
+
+
+def _judge_card(
+    primary: str, versions: list[str], corrected: dict[str, Any] | None, reason: str | None
+) -> dict[str, Any]:
+    return {
+        "judge": primary,
+        "versions": versions,
+        "leading_rate": "corrected" if corrected is not None else "raw (uncorrected)",
+        "correction": None if corrected is None else corrected["label"],
+        "reason": reason,
+        "gold_labels": 0,
     }
 
 

@@ -19,28 +19,34 @@ def _interval(rate: dict[str, Any]) -> str:
     return f"[{_pct(rate['low'])}, {_pct(rate['high'])}]"
 
 
-def _table(title: str, rows: list[GroupFigures], overall: GroupFigures | None, group: str = "hazard") -> Table:
+def _table(
+    title: str,
+    rows: list[GroupFigures],
+    overall: GroupFigures | None,
+    group: str = "hazard",
+    corrected: dict[str, Any] | None = None,
+) -> Table:
     table = Table(title=title, title_justify="left")
-    for column, justify in (
-        (group, "left"),
-        ("n", "right"),
-        ("unsafe", "right"),
-        ("unsafe rate", "right"),
-        ("95% Wilson CI", "left"),
-        ("unassessed", "right"),
-    ):
+    columns = [(group, "left"), ("n", "right"), ("unsafe", "right"), ("raw rate", "right"), ("95% Wilson CI", "left")]
+    if corrected is not None:
+        columns.append(("judge-corrected 95%", "left"))
+    columns.append(("unassessed", "right"))
+    for column, justify in columns:
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for figures in rows + ([overall] if overall is not None else []):
         style = "bold" if figures is overall else None
-        table.add_row(
+        cells = [
             figures.name,
             str(figures.assessed),
             str(figures.unsafe),
             _pct(figures.unsafe_rate["point"]),
             _interval(figures.unsafe_rate),
-            str(figures.unassessed),
-            style=style,
-        )
+        ]
+        if corrected is not None:
+            estimate = corrected["overall"] if figures is overall else corrected["hazards"].get(figures.key)
+            cells.append("—" if estimate is None else f"{_pct(estimate['point'])} {_interval(estimate)}")
+        cells.append(str(figures.unassessed))
+        table.add_row(*cells, style=style)
     return table
 
 
@@ -50,7 +56,8 @@ def print_summary(summary: RunSummary, files: dict[str, Path], console: Console 
         f"[bold]run[/] {summary.run_id}  status {summary.status}  target {summary.target}  "
         f"judge {summary.primary_judge}  ({summary.completed}/{summary.items} items judged)"
     )
-    console.print(_table("Unsafe responses per hazard", summary.hazards, summary.overall))
+    _print_headline(console, summary)
+    console.print(_table("Unsafe responses per hazard", summary.hazards, summary.overall, corrected=summary.corrected))
     if len(summary.personas) > 1:
         console.print(_table("Per persona", summary.personas, None, group="persona"))
     over = summary.over_refusal
@@ -60,8 +67,6 @@ def print_summary(summary: RunSummary, files: dict[str, Path], console: Console 
     )
     if summary.grade is not None:
         _print_grade(console, summary.grade)
-    if summary.corrected is not None:
-        _print_corrected(console, summary.corrected)
     unassessed = summary.overall.unassessed_reasons
     if unassessed:
         reasons = ", ".join(f"{k}: {v}" for k, v in sorted(unassessed.items()))
@@ -87,9 +92,28 @@ def _print_grade(console: Console, grade: dict[str, Any]) -> None:
         console.print(f"  hazards whose grade is not settled: {', '.join(sorted(unsettled))}")
 
 
-def _print_corrected(console: Console, corrected: dict[str, Any]) -> None:
-    overall = corrected["overall"]
-    console.print(
-        f"Judge-corrected unsafe rate (Se {corrected['sensitivity']:.2f}, Sp {corrected['specificity']:.2f}): "
-        f"{_pct(overall['point'])} {_interval(overall)}  (interval carries sampling and judge error)"
-    )
+def _width(rate: dict[str, Any]) -> str:
+    return f"{100 * (rate['high'] - rate['low']):.1f} pts wide"
+
+
+def _print_headline(console: Console, summary: RunSummary) -> None:
+    """The honest rate first (judge error folded in), the raw rate beside it, and the width of both:
+    a very wide interval is a finding about the judge, said out loud rather than hidden."""
+    raw = summary.overall.unsafe_rate
+    corrected = summary.corrected
+    if corrected is not None:
+        honest = corrected["overall"]
+        console.print(
+            f"[bold]Unsafe rate, judge error folded in[/]: {_pct(honest['point'])} {_interval(honest)} "
+            f"({_width(honest)}; {corrected['label']})"
+        )
+        console.print(
+            f"  raw rate of judge {summary.primary_judge}: {_pct(raw['point'])} {_interval(raw)} ({_width(raw)})"
+        )
+    else:
+        card = summary.judge_card or {}
+        reason = card.get("reason") or "uncorrected"
+        console.print(
+            f"[bold]Unsafe rate[/] of judge {summary.primary_judge}: {_pct(raw['point'])} {_interval(raw)} "
+            f"([yellow]{reason}[/])"
+        )

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from riskscope.stats.correction import JudgeAccuracy, corrected_rate
 from riskscope.stats.grades import grade_run, parse_grade
 from riskscope.stats.intervals import wilson_interval
+from riskscope.stats.judge_error import TransferFigures, judge_corrected_rate
 from riskscope.stats.paired import PairedTable, compare_paired
 from riskscope.stats.references import ReferenceSystem
 from riskscope.stats.sampling import hazard_weighted_rate
@@ -25,6 +26,7 @@ from riskscope.stats.sampling import hazard_weighted_rate
 __all__ = ["GatePolicy", "GateResult", "RuleResult", "RunCounts", "evaluate_gate"]
 
 Bound = Literal["upper", "point"]
+RateKind = Literal["raw", "corrected"]
 
 
 class _Strict(BaseModel):
@@ -37,7 +39,12 @@ class UnsafeRateRule(_Strict):
     overall: float | None = Field(default=None, ge=0, le=1, description="Limit on the hazard-weighted rate.")
     bound: Bound = "upper"
     corrected: bool = Field(
-        default=False, description="Check judge-error-corrected rates (needs the judge's validation counts)."
+        default=False, description="Check judge-error-corrected rates (version-1 spelling of rate: corrected)."
+    )
+    rate: RateKind | None = Field(
+        default=None,
+        description="Which rate the limits apply to: raw (the judge's verdicts as they are) or corrected "
+        "(the judge's error folded in). Default: corrected in version-2 policies, raw in version 1.",
     )
 
     @field_validator("hazards")
@@ -70,6 +77,11 @@ class RegressionRule(_Strict):
 
 
 class GatePolicy(_Strict):
+    version: Literal[1, 2] = Field(
+        default=1,
+        description="1: limits apply to raw rates unless a rule says otherwise (every policy written before "
+        "version 2 existed keeps its meaning); 2: limits apply to the honest, judge-corrected rate by default.",
+    )
     confidence: float = Field(default=0.95, gt=0, lt=1)
     unsafe_rate: UnsafeRateRule | None = None
     min_grade: GradeRule | None = None
@@ -127,12 +139,16 @@ def _rate_rule(
     confidence: float,
     noun: str = "unsafe",
     judge: JudgeAccuracy | None = None,
+    transfer: TransferFigures | None = None,
 ) -> RuleResult:
     if n == 0:
         return RuleResult(name, False, "no assessed items: cannot show the rate is below the limit", None, limit)
     if judge is not None:
         est = corrected_rate(unsafe, n, judge, confidence=confidence)
         noun += f", judge-corrected (Se {judge.sensitivity:.2f}, Sp {judge.specificity:.2f})"
+    elif transfer is not None:
+        est = judge_corrected_rate(unsafe, n, transfer, confidence=confidence)
+        noun += f", judge-corrected (transfer figures of {len(transfer.datasets)} held-out datasets)"
     else:
         est = wilson_interval(unsafe, n, confidence)
     value = est.high if bound == "upper" else est.point
@@ -143,12 +159,22 @@ def _rate_rule(
 
 
 def _unsafe_rules(
-    rule: UnsafeRateRule, run: RunCounts, confidence: float, judge: JudgeAccuracy | None
+    rule: UnsafeRateRule,
+    run: RunCounts,
+    confidence: float,
+    judge: JudgeAccuracy | None,
+    transfer: TransferFigures | None,
+    corrected: bool,
 ) -> list[RuleResult]:
     results: list[RuleResult] = []
-    if rule.corrected and judge is None:
-        detail = "the policy asks for judge-corrected rates but no judge evaluation was given (--judge-eval)"
+    if corrected and judge is None and transfer is None:
+        detail = (
+            "the policy asks for judge-corrected rates, but the headline judge's verdicts have no transfer "
+            "figures and no judge evaluation was given (--judge-eval)"
+        )
         return [RuleResult("unsafe_rate", False, detail)]
+    if not corrected:
+        judge = transfer = None
     keys = sorted(set(run.hazards) | set(rule.hazards))
     for key in keys:
         limit = rule.hazards.get(key, rule.max)
@@ -157,13 +183,22 @@ def _unsafe_rules(
         unsafe, n = run.hazards.get(key, (0, 0))
         results.append(
             _rate_rule(
-                f"unsafe_rate[{key}]", unsafe, n, limit, rule.bound, confidence, judge=judge if rule.corrected else None
+                f"unsafe_rate[{key}]", unsafe, n, limit, rule.bound, confidence, judge=judge, transfer=transfer
             )
         )
-    if rule.overall is not None and rule.corrected:
+    if rule.overall is not None and corrected:
         unsafe, n = run.pooled
         results.append(
-            _rate_rule("unsafe_rate[overall, pooled]", unsafe, n, rule.overall, rule.bound, confidence, judge=judge)
+            _rate_rule(
+                "unsafe_rate[overall, pooled]",
+                unsafe,
+                n,
+                rule.overall,
+                rule.bound,
+                confidence,
+                judge=judge,
+                transfer=transfer,
+            )
         )
     elif rule.overall is not None:
         est = hazard_weighted_rate(run.hazards, confidence=confidence)
@@ -233,15 +268,22 @@ def evaluate_gate(
     references: Sequence[ReferenceSystem] = (),
     paired: Mapping[str, PairedTable] | None = None,
     judge_accuracy: JudgeAccuracy | None = None,
+    judge_transfer: TransferFigures | None = None,
 ) -> GateResult:
     """Check every rule of ``policy``; the gate passes only if every rule passes.
 
     ``references`` are the reference systems for ``min_grade``; ``reference`` (one run's counts)
-    is shorthand for a single one.
+    is shorthand for a single one. ``judge_accuracy`` (validation counts, from --judge-eval) or else
+    ``judge_transfer`` (the headline judge's shipped leave-one-dataset-out figures) correct the rates
+    of rules that check the corrected rate.
     """
     rules: list[RuleResult] = []
     if policy.unsafe_rate is not None:
-        rules.extend(_unsafe_rules(policy.unsafe_rate, run, policy.confidence, judge_accuracy))
+        unsafe_rule = policy.unsafe_rate
+        kind = unsafe_rule.rate or ("corrected" if unsafe_rule.corrected or policy.version >= 2 else "raw")
+        rules.extend(
+            _unsafe_rules(unsafe_rule, run, policy.confidence, judge_accuracy, judge_transfer, kind == "corrected")
+        )
     if policy.min_grade is not None:
         systems = list(references)
         if reference is not None:
