@@ -19,8 +19,7 @@ from riskscope.cli._common import print_json
 from riskscope.config import Decoding, TargetConfig, load_config
 from riskscope.core import Message, Response
 from riskscope.errors import ConfigError
-from riskscope.runner import AdaptiveLimiter, RetryPolicy, call_target
-from riskscope.targets import build_target
+from riskscope.targets import AdaptiveLimiter, RetryPolicy, build_target, call_target
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x1b]")
 DEFAULT_PROBE = "Reply with the single word: ready."
