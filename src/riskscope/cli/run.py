@@ -97,7 +97,6 @@ def run_command(
     store_path: Path = STORE_OPTION,
 ) -> None:
     """Run an evaluation (with no arguments: the demo suite on the embedded SmolLM2 model)."""
-    from riskscope.cli._runstats import load_judge_accuracy
     from riskscope.config import RunConfig, load_config
     from riskscope.runner import execute
 
@@ -106,7 +105,11 @@ def run_command(
         if reference is not None:
             store.get_run(reference)  # an unknown reference fails before any target call
         # Read before any target call, so a bad file costs nothing.
-        accuracy = None if judge_eval is None else load_judge_accuracy(judge_eval)
+        accuracy = None
+        if judge_eval is not None:  # the report stack (scipy) loads before the first call only when asked
+            from riskscope.cli._runstats import load_judge_accuracy
+
+            accuracy = load_judge_accuracy(judge_eval)
         if resume is not None:
             record = store.get_run(resume)
             run_config = RunConfig.model_validate(record.config)
