@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 # judges._labelled.FORMATS, spelled out so --help does not import the judges and suites stages
 # (tests/cli/test_startup.py checks the two agree).
-FORMAT_NAMES = "harmbench, xstest, gptfuzz, jbb, jsonl"
+FORMAT_NAMES = "harmbench, xstest, gptfuzz, jbb, pyrit-refusal, jsonl"
 
 
 def _review_items(store_path: Path, run_id: str) -> list[LabelledItem]:
