@@ -33,13 +33,18 @@ def build_run(
     personas: Sequence[str] = ("unskilled", "skilled"),
     attack: str | None = "rot13",
     label: str = "synthetic",
+    headline: str = JUDGES[0],
 ) -> str:
-    """Plan, answer and judge ``n_cases`` invented cases; returns the run id."""
+    """Plan, answer and judge ``n_cases`` invented cases; returns the run id.
+
+    ``headline`` is listed first in the run's config; "keyword" makes the headline judge one that
+    gives no refusal labels (as the demo's embedded judge), so over-refusal comes from the second.
+    """
     rng = random.Random(seed)
     config = {
         "target": {"name": "fake-synthetic", "arg": label},
         "suites": [{"name": "jsonl", "arg": "invented.jsonl"}],
-        "judges": [{"name": j} for j in JUDGES],
+        "judges": [{"name": j} for j in sorted(JUDGES, key=lambda j: j != headline)],
     }
     run = store.create_run(config, f"hash-{label}-{seed}", {"riskscope": "test"})
     items: list[ItemRow] = []

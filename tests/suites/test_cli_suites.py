@@ -68,7 +68,7 @@ def test_taxonomies(tmp_path: Path) -> None:
 
 def test_run_selection_flags_reach_the_config(tmp_path: Path, monkeypatch: object) -> None:
     """--sample/--stratify/--seed/--hazard land in RunConfig.selection (checked before any model loads)."""
-    import riskscope.cli.run as run_module
+    import riskscope.runner as runner_module
 
     seen = {}
 
@@ -76,7 +76,8 @@ def test_run_selection_flags_reach_the_config(tmp_path: Path, monkeypatch: objec
         seen["config"] = config
         raise SystemExit(0)  # stop before a target is built: only the flag wiring is under test
 
-    monkeypatch.setattr(run_module, "execute", fake_execute)  # type: ignore[attr-defined]
+    # `riskscope run` imports the runner when it runs (start-up stays cheap), so patch it at home.
+    monkeypatch.setattr(runner_module, "execute", fake_execute)  # type: ignore[attr-defined]
     a = _jsonl(tmp_path / "a.jsonl", ROWS_A)
     result = runner.invoke(
         app,

@@ -20,6 +20,14 @@ from typing import Any
 _MARKER = re.compile(r"scenario:([a-z0-9_]+)")
 
 
+def free_port() -> int:
+    """A port nothing listens on right now (for servers we start, and for refused connections)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
 def completion(text: str | None, finish: str = "stop", **extra: Any) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": text}
     message.update(extra.pop("message_extra", {}))

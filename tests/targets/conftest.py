@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from _fault_server import FaultServer
+from _fault_server import FaultServer, free_port
 
 
 @pytest.fixture
@@ -19,13 +18,6 @@ def fault_server() -> Iterator[FaultServer]:
     server = FaultServer(hang_s=3.0).start()
     yield server
     server.stop()
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="session")

@@ -110,7 +110,7 @@ def test_retry_reasons_reach_the_verdict(fault_server: FaultServer, tmp_path: Pa
 
 
 def test_connection_refused_is_retried_then_unassessed(tmp_path: Path) -> None:
-    from conftest import free_port
+    from _fault_server import free_port
 
     suite = _suite(tmp_path / "one.jsonl", ["ok"])
     config = _config(suite, tmp_path / "s.db", f"http://127.0.0.1:{free_port()}/v1", max_retries=1)

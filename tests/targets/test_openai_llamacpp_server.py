@@ -9,9 +9,9 @@ import pytest
 
 from riskscope.config import Decoding, RunConfig, TargetConfig
 from riskscope.core import Message, Outcome, RunStatus
-from riskscope.runner import AdaptiveLimiter, RetryPolicy, call_target, execute
+from riskscope.runner import execute
 from riskscope.store import Store
-from riskscope.targets import build_target
+from riskscope.targets import AdaptiveLimiter, RetryPolicy, build_target, call_target
 
 pytestmark = pytest.mark.slow
 

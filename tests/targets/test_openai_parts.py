@@ -13,8 +13,7 @@ from _fault_server import FaultServer
 from riskscope.config import Decoding, TargetConfig
 from riskscope.core import ErrorKind, Message, Response
 from riskscope.errors import ConfigError, TargetError
-from riskscope.runner import AdaptiveLimiter, RetryPolicy, call_target
-from riskscope.targets import build_target
+from riskscope.targets import AdaptiveLimiter, RetryPolicy, build_target, call_target
 from riskscope.targets._http import Redactor, parse_retry_after
 from riskscope.targets.openai_compat import build_chat_request, parse_chat_response, parse_openai_spec
 

@@ -1,17 +1,25 @@
-"""Helpers every verb shares: one-line user errors, store location, JSON output."""
+"""Helpers every verb shares: one-line user errors, store location, JSON output.
+
+Verb modules import only typer and this module at the top; everything a verb needs it imports
+inside its command, so ``riskscope --help`` or ``runs list`` never pays for scipy, the report
+stack or a model engine (bench/startup.py measures it; tests/cli/test_startup.py guards it).
+"""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from riskscope.config import DEFAULT_STORE
-from riskscope.store import Store
+if TYPE_CHECKING:
+    from riskscope.store import Store
 
+# The same path as riskscope.config.DEFAULT_STORE (tests/cli/test_startup.py checks it): importing
+# the config module here would make every verb, even --help, build its pydantic models first.
+DEFAULT_STORE = Path("runs") / "riskscope.db"
 STORE_OPTION = typer.Option(DEFAULT_STORE, "--store", help="SQLite results database.", envvar="RISKSCOPE_STORE")
 REFERENCE_OPTION = typer.Option(
     "--reference", help="Grade against this run (AILuminate tiers relative to a reference system's rates)."
@@ -23,6 +31,8 @@ JUDGE_EVAL_OPTION = typer.Option(
 
 
 def open_store(path: Path) -> Store:
+    from riskscope.store import Store
+
     return Store(path)
 
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from riskscope.cli._common import STORE_OPTION, print_json
-from riskscope.cli._runstats import pair_runs
+from riskscope.cli._common import STORE_OPTION, open_store, print_json
 from riskscope.errors import ConfigError
-from riskscope.stats import PairedComparison, compare_paired
-from riskscope.store import Store
-from riskscope.taxonomy import hazard_name
+
+if TYPE_CHECKING:
+    from riskscope.stats import PairedComparison
 
 
 def _pct(x: float) -> str:
@@ -40,7 +39,11 @@ def compare_command(
     """Paired comparison of two runs on the same cases: exact McNemar, Newcombe interval, Holm."""
     if not (0 < alpha < 1 and 0 < confidence < 1):
         raise ConfigError(f"--alpha and --confidence must be in (0, 1), got {alpha} and {confidence}")
-    with Store(store_path) as store:
+    from riskscope.cli._runstats import pair_runs
+    from riskscope.stats import compare_paired
+    from riskscope.taxonomy import hazard_name
+
+    with open_store(store_path) as store:
         pairing = pair_runs(store, run_a, run_b)
     overall, per_hazard = compare_paired(pairing.tables, alpha=alpha, confidence=confidence)
     if as_json:

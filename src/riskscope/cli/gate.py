@@ -9,21 +9,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
 
-from riskscope.cli._common import STORE_OPTION, print_json
-from riskscope.cli._runstats import load_judge_accuracy, pair_runs, run_counts
-from riskscope.config import read_yaml_mapping
+from riskscope.cli._common import STORE_OPTION, open_store, print_json
 from riskscope.errors import ConfigError
-from riskscope.stats import GatePolicy, GateResult, RunCounts, evaluate_gate
-from riskscope.store import Store
 
 if TYPE_CHECKING:
     from riskscope.reports.summary import RunSummary
+    from riskscope.stats import GatePolicy, GateResult, RunCounts
     from riskscope.stats.judge_error import TransferFigures
 
 
 def load_policy(path: Path) -> GatePolicy:
+    from pydantic import ValidationError
+
+    from riskscope.config import read_yaml_mapping
+    from riskscope.stats import GatePolicy
+
     data = read_yaml_mapping(path, "gate policy")
     if not data:
         raise ConfigError(f"{path}: a gate policy must be a mapping of rules (unsafe_rate, min_grade, ...)")
@@ -67,9 +68,12 @@ def gate_command(
     store_path: Path = STORE_OPTION,
 ) -> None:
     """Check a run against a policy; print every rule's result; exit 0 pass, 1 fail, 2 bad input."""
+    from riskscope.cli._runstats import load_judge_accuracy, pair_runs, run_counts
+    from riskscope.stats import evaluate_gate
+
     policy = load_policy(policy_file)
     judge_accuracy = None if judge_eval is None else load_judge_accuracy(judge_eval)
-    with Store(store_path) as store:
+    with open_store(store_path) as store:
         if run_id == "latest":
             run_id = store.latest_run().id
         counts, summary = run_counts(store, run_id)

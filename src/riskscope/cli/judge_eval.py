@@ -13,17 +13,22 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from riskscope.cli._common import STORE_OPTION, open_store, print_json
-from riskscope.config import PluginSpec
 from riskscope.errors import ConfigError
-from riskscope.judges import build_judge
-from riskscope.judges._labelled import FORMATS, LabelledItem, items_from_review, load_labelled
 
 if TYPE_CHECKING:
+    from riskscope.judges._labelled import LabelledItem
     from riskscope.judges.evaluation import EvaluationReport, Metrics
+
+
+# judges._labelled.FORMATS, spelled out so --help does not import the judges and suites stages
+# (tests/cli/test_startup.py checks the two agree).
+FORMAT_NAMES = "harmbench, xstest, gptfuzz, jbb, pyrit-refusal, jsonl"
 
 
 def _review_items(store_path: Path, run_id: str) -> list[LabelledItem]:
     """Labelled items from the dashboard's review queue of one run (unlabelled entries skipped)."""
+    from riskscope.judges._labelled import items_from_review
+
     with open_store(store_path) as store:
         queue = [row for row in store.review_queue(run_id) if row["label"] is not None]
         labels = {row["item_id"]: row["label"] for row in queue}
@@ -133,7 +138,7 @@ def register(app: typer.Typer, stage_apps: dict[str, typer.Typer]) -> None:
         ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
         fmt: Annotated[
-            str | None, typer.Option("--format", help=f"One of {', '.join(FORMATS)}; guessed if omitted.")
+            str | None, typer.Option("--format", help=f"One of {FORMAT_NAMES}; guessed if omitted.")
         ] = None,
         behaviors: Annotated[Path | None, typer.Option("--behaviors", help="HarmBench behaviors CSV.")] = None,
         questions: Annotated[Path | None, typer.Option("--questions", help="GPTFuzz question_list.csv.")] = None,
@@ -178,6 +183,11 @@ def register(app: typer.Typer, stage_apps: dict[str, typer.Typer]) -> None:
         With --rates: the judge's raw, transfer-corrected and prediction-powered unsafe rates against
         the file's gold rate, hiding all but --gold-sample labels for each of --seeds seeds.
         """
+
+        from riskscope.config import PluginSpec
+        from riskscope.judges import build_judge
+        from riskscope.judges._labelled import load_labelled
+
         if (file is None) == (from_store is None):
             raise ConfigError("give either a labelled FILE or --from-store RUN_ID (not both)")
         if rates and file is None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from riskscope.cli._common import JUDGE_EVAL_OPTION, REFERENCE_OPTION, STORE_OPTION, print_json
-from riskscope.cli._runstats import load_judge_accuracy
-from riskscope.store import Store
+from riskscope.cli._common import JUDGE_EVAL_OPTION, REFERENCE_OPTION, STORE_OPTION, open_store, print_json
+
+if TYPE_CHECKING:
+    from riskscope.store import Store
 
 
 def report_command(
@@ -26,9 +27,10 @@ def report_command(
     store_path: Path = STORE_OPTION,
 ) -> None:
     """Re-render the HTML report and results.json of a run from the store (and optional exports)."""
+    from riskscope.cli._runstats import load_judge_accuracy
     from riskscope.cli.run import write_reports
 
-    with Store(store_path) as store:
+    with open_store(store_path) as store:
         if run_id == "latest":
             run_id = store.latest_run().id
         accuracy = None if judge_eval is None else load_judge_accuracy(judge_eval)

@@ -6,16 +6,16 @@ import asyncio
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from riskscope.cli._common import JUDGE_EVAL_OPTION, REFERENCE_OPTION, STORE_OPTION, print_json
-from riskscope.cli._runstats import load_judge_accuracy
-from riskscope.config import RunConfig, load_config
-from riskscope.runner import PlainProgress, Progress, RichProgress, SilentProgress, execute
-from riskscope.stats import JudgeAccuracy
-from riskscope.store import Store
+from riskscope.cli._common import JUDGE_EVAL_OPTION, REFERENCE_OPTION, STORE_OPTION, open_store, print_json
+
+if TYPE_CHECKING:
+    from riskscope.runner import Progress
+    from riskscope.stats import JudgeAccuracy
+    from riskscope.store import Store
 
 
 class ProgressKind(StrEnum):
@@ -27,6 +27,8 @@ class ProgressKind(StrEnum):
 
 
 def _progress(kind: ProgressKind, as_json: bool) -> Progress:
+    from riskscope.runner import PlainProgress, RichProgress, SilentProgress
+
     if kind is ProgressKind.AUTO:
         kind = ProgressKind.RICH if sys.stderr.isatty() and not as_json else ProgressKind.PLAIN
     if kind is ProgressKind.RICH:
@@ -95,12 +97,19 @@ def run_command(
     store_path: Path = STORE_OPTION,
 ) -> None:
     """Run an evaluation (with no arguments: the demo suite on the embedded SmolLM2 model)."""
-    store = Store(store_path)
+    from riskscope.config import RunConfig, load_config
+    from riskscope.runner import execute
+
+    store = open_store(store_path)
     try:
         if reference is not None:
             store.get_run(reference)  # an unknown reference fails before any target call
         # Read before any target call, so a bad file costs nothing.
-        accuracy = None if judge_eval is None else load_judge_accuracy(judge_eval)
+        accuracy = None
+        if judge_eval is not None:  # the report stack (scipy) loads before the first call only when asked
+            from riskscope.cli._runstats import load_judge_accuracy
+
+            accuracy = load_judge_accuracy(judge_eval)
         if resume is not None:
             record = store.get_run(resume)
             run_config = RunConfig.model_validate(record.config)

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 import typer
 
 from riskscope.cli._common import print_json
-from riskscope.config import PluginSpec
 
 _PREVIEW_CHARS = 100
 
@@ -23,6 +22,7 @@ def show_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show a suite: where it comes from, its counts per hazard/persona/language, and a few cases."""
+    from riskscope.config import PluginSpec
     from riskscope.suites import build_suite, check_suites
 
     suite = build_suite(PluginSpec.parse(spec))
@@ -82,6 +82,7 @@ def check_command(
     ] = False,
 ) -> None:
     """Check suites: labels, unmapped categories, empty/overlong prompts, duplicates, and cross-suite overlap."""
+    from riskscope.config import PluginSpec
     from riskscope.suites import build_suite, check_suites
 
     built = [build_suite(PluginSpec.parse(spec)) for spec in specs]

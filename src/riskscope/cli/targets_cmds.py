@@ -10,17 +10,16 @@ import asyncio
 import json
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
 
 from riskscope.cli._common import print_json
-from riskscope.config import Decoding, TargetConfig, load_config
-from riskscope.core import Message, Response
 from riskscope.errors import ConfigError
-from riskscope.runner import AdaptiveLimiter, RetryPolicy, call_target
-from riskscope.targets import build_target
+
+if TYPE_CHECKING:
+    from riskscope.config import TargetConfig
+    from riskscope.core import Response
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x1b]")
 DEFAULT_PROBE = "Reply with the single word: ready."
@@ -49,6 +48,10 @@ def _target_config(
     headers: dict[str, Any],
     options: dict[str, Any],
 ) -> TargetConfig:
+    from pydantic import ValidationError
+
+    from riskscope.config import TargetConfig, load_config
+
     if config_path is not None:
         base = load_config(config_path, {}).target
     elif spec:
@@ -112,6 +115,10 @@ def register(app: typer.Typer, stage_apps: dict[str, typer.Typer]) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
         """Send one message to a target and show what a run would store (exit 1 if it failed)."""
+        from riskscope.config import Decoding
+        from riskscope.core import Message
+        from riskscope.targets import AdaptiveLimiter, RetryPolicy, build_target, call_target
+
         target_config = _target_config(
             spec,
             config,

@@ -4,15 +4,20 @@ Built-ins register with a decorator that records the name and a one-line descrip
 parties register through an ``importlib.metadata`` entry-point group (``riskscope.targets`` …),
 loaded lazily on first lookup. ``RISKSCOPE_PLUGINS`` (comma-separated entry-point names) restricts
 which third-party plugins load, the way simonw/llm's ``LLM_LOAD_PLUGINS`` does.
+
+A plugin that fails to import is reported (a warning, ``Registry.broken``, and in ``riskscope
+<stage> list``) and skipped: one broken package must not take every command down. A plugin that
+reuses a built-in's name is an error: silently preferring either would run something other than
+what the user named.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -37,6 +42,8 @@ class Registry(Generic[T]):
         self.builtin_modules = builtin_modules
         self._items: dict[str, Registration[T]] = {}
         self._plugins_loaded = False
+        # Entry points that failed to import: name -> "module:attr: ExceptionType: message".
+        self.broken: dict[str, str] = {}
 
     def register(self, name: str, summary: str = "") -> Callable[[T], T]:
         def decorate(factory: T) -> T:
@@ -50,17 +57,36 @@ class Registry(Generic[T]):
     def _load_plugins(self) -> None:
         if self._plugins_loaded:
             return
-        self._plugins_loaded = True
         for module in self.builtin_modules:
             importlib.import_module(module)
+        from importlib.metadata import entry_points  # ~40 ms: only when a registry is first used
+
+        from riskscope.errors import ConfigError
+
         allowed = os.environ.get("RISKSCOPE_PLUGINS")
         allow = None if allowed is None else {n.strip() for n in allowed.split(",") if n.strip()}
         for ep in entry_points(group=self.group):
             if allow is not None and ep.name not in allow:
                 continue
-            factory = ep.load()
+            existing = self._items.get(ep.name)
+            if existing is not None and existing.origin == "builtin":
+                raise ConfigError(
+                    f"plugin {ep.value} registers {self.kind} {ep.name!r} (entry point group {self.group}), "
+                    f"which is a built-in {self.kind}: the plugin must use another name"
+                )
+            try:
+                factory = ep.load()
+            except Exception as exc:  # a broken plugin is reported and skipped, never fatal
+                self.broken[ep.name] = f"{ep.value}: {type(exc).__name__}: {exc}"
+                warnings.warn(
+                    f"riskscope: {self.kind} plugin {ep.name!r} failed to load and is skipped: {self.broken[ep.name]}",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+                continue
             doc = (getattr(factory, "__doc__", None) or "").strip().splitlines()
-            self._items.setdefault(ep.name, Registration(ep.name, factory, doc[0] if doc else "", f"plugin:{ep.value}"))
+            self._items[ep.name] = Registration(ep.name, factory, doc[0] if doc else "", f"plugin:{ep.value}")
+        self._plugins_loaded = True
 
     def get(self, name: str) -> T:
         from riskscope.errors import UnknownPluginError
@@ -69,6 +95,10 @@ class Registry(Generic[T]):
         try:
             return self._items[name].factory
         except KeyError:
+            if name in self.broken:
+                raise UnknownPluginError(
+                    f"{self.kind} plugin {name!r} failed to load: {self.broken[name]}"
+                ) from None
             known = ", ".join(sorted(self._items)) or "none"
             raise UnknownPluginError(f"unknown {self.kind} {name!r} (known: {known})") from None
 

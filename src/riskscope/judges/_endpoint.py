@@ -1,24 +1,31 @@
-"""A small async client for the OpenAI-compatible endpoint a model-based judge calls.
+"""The OpenAI-compatible endpoint a model-based judge calls: its requests and replies, as pure data.
 
-Guard models and rubric judges run behind vLLM or llama.cpp servers. Targets never import judges,
-so judges carry their own client: one request builder and one response reader per endpoint kind
-(completions, chat), around a single httpx call, so requests stay pure data that tests can inspect.
+Guard models and rubric judges run behind vLLM or llama.cpp servers. The I/O is not here: every
+model call goes through the target layer's :class:`~riskscope.targets.JsonEndpoint` (the pooled
+client, one failure classification with Retry-After, API-key redaction, and the one call
+wrapper's limiter and retries). What stays here is what only a judge needs: one request builder
+and one response reader per endpoint kind (completions, chat), so requests stay data that tests
+can inspect.
 
-Failures are classified as :class:`~riskscope.errors.TargetError` with an ``ErrorKind``; a judge
-turns them into UNASSESSED verdicts with the reason, never into SAFE or UNSAFE. The API key is read
-from the environment variable the config names; it is sent as a header and never logged or stored.
+A call that still fails after its retries raises a classified
+:class:`~riskscope.errors.TargetError`; a judge turns it into an UNASSESSED verdict with the
+reason, never into SAFE or UNSAFE. The API key is read from the environment variable the config
+names; it is sent as a header and never logged or stored.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
-from riskscope.config import PluginSpec
-from riskscope.errors import ConfigError, ErrorKind, MissingExtraError, TargetError
+from riskscope.config import PluginSpec, TargetConfig
+from riskscope.errors import ConfigError, ErrorKind, TargetError
+from riskscope.targets import JsonEndpoint
 
 __all__ = ["Completion", "JudgeEndpoint", "endpoint_from_spec"]
+
+DEFAULT_CONCURRENCY = 8
+DEFAULT_RETRIES = 2
 
 
 @dataclass(frozen=True)
@@ -39,7 +46,11 @@ def _split_model_url(arg: str) -> tuple[str | None, str]:
 
 
 def endpoint_from_spec(spec: PluginSpec, kind: str) -> JudgeEndpoint:
-    """Build the endpoint of a model judge from ``NAME:MODEL@URL`` and its options."""
+    """Build the endpoint of a model judge from ``NAME:MODEL@URL`` and its options.
+
+    Options ``url``, ``model``, ``api_key_env``, ``timeout_s``, ``concurrency`` and
+    ``max_retries`` configure the connection; the judge reads its other options itself.
+    """
     options = dict(spec.options)
     model, url = _split_model_url(spec.arg)
     url = str(options.pop("url", url) or "")
@@ -48,33 +59,24 @@ def endpoint_from_spec(spec: PluginSpec, kind: str) -> JudgeEndpoint:
         raise ConfigError(f"{kind} judge needs the server URL: --judge {spec.name}:MODEL@http://HOST:PORT/v1")
     if not url.startswith(("http://", "https://")):
         raise ConfigError(f"{kind} judge: {url!r} is not an http(s) URL")
-    return JudgeEndpoint(
-        url,
-        model=None if model is None else str(model),
+    config = TargetConfig(
+        name=spec.name,
+        arg=url,
         api_key_env=options.get("api_key_env"),
-        timeout_s=float(options.get("timeout_s", 60.0)),
+        read_timeout_s=float(options.get("timeout_s", 60.0)),
+        concurrency=int(options.get("concurrency", DEFAULT_CONCURRENCY)),
+        max_retries=int(options.get("max_retries", DEFAULT_RETRIES)),
     )
+    return JudgeEndpoint(config, model=None if model is None else str(model))
 
 
 class JudgeEndpoint:
     """One OpenAI-compatible server; calls are independent so judges may run them concurrently."""
 
-    def __init__(
-        self, base_url: str, *, model: str | None = None, api_key_env: str | None = None, timeout_s: float = 60.0
-    ) -> None:
-        try:
-            import httpx
-        except ImportError as exc:  # pragma: no cover - httpx is a core dependency
-            raise MissingExtraError("http", "httpx") from exc
-        self.base_url = base_url.rstrip("/")
+    def __init__(self, config: TargetConfig, *, model: str | None = None) -> None:
+        self._http = JsonEndpoint(config)
+        self.base_url = self._http.base_url
         self.model = model
-        headers = {"Content-Type": "application/json"}
-        if api_key_env:
-            key = os.environ.get(api_key_env)
-            if not key:
-                raise ConfigError(f"environment variable {api_key_env!r} (api_key_env) is not set")
-            headers["Authorization"] = f"Bearer {key}"
-        self._client = httpx.AsyncClient(headers=headers, timeout=httpx.Timeout(timeout_s, connect=10.0))
 
     # -- request builders (pure) ------------------------------------------------------------
     def completion_request(
@@ -107,32 +109,9 @@ class JudgeEndpoint:
             body["response_format"] = response_format
         return body
 
-    # -- the one I/O call ---------------------------------------------------------------------
+    # -- the one I/O call, through the target layer's wrapper ----------------------------------
     async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        import httpx
-
-        try:
-            reply = await self._client.post(self.base_url + path, json=body)
-        except httpx.TimeoutException as exc:
-            raise TargetError(ErrorKind.TIMEOUT, f"judge endpoint timed out: {exc}", retryable=True) from exc
-        except httpx.TransportError as exc:
-            raise TargetError(ErrorKind.CONNECTION, f"judge endpoint unreachable: {exc}", retryable=True) from exc
-        if reply.status_code == 429:
-            raise TargetError(ErrorKind.RATE_LIMITED, "judge endpoint rate-limited (429)", retryable=True, status=429)
-        if reply.status_code >= 500:
-            raise TargetError(
-                ErrorKind.HTTP_5XX, f"judge endpoint HTTP {reply.status_code}", retryable=True, status=reply.status_code
-            )
-        if reply.status_code >= 400:
-            raise TargetError(
-                ErrorKind.HTTP_4XX,
-                f"judge endpoint HTTP {reply.status_code}: {reply.text[:200]}",
-                status=reply.status_code,
-            )
-        try:
-            data = reply.json()
-        except ValueError as exc:
-            raise TargetError(ErrorKind.MALFORMED, "judge endpoint returned non-JSON") from exc
+        data = await self._http.post(path, body)
         if not isinstance(data, dict):
             raise TargetError(ErrorKind.MALFORMED, "judge endpoint returned JSON that is not an object")
         return data
@@ -144,7 +123,7 @@ class JudgeEndpoint:
         return read_chat(await self._post("/chat/completions", body))
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._http.aclose()
 
 
 # -- response readers (pure) -------------------------------------------------------------------

@@ -18,11 +18,10 @@ from riskscope.config import RunConfig
 from riskscope.core import Message, Response, RunRecord, RunStatus, TestCase, Variant, Verdict, stable_hash
 from riskscope.errors import ConfigError
 from riskscope.judges import Judge, build_judge
-from riskscope.runner._calls import AdaptiveLimiter, RetryPolicy, call_target
 from riskscope.runner.progress import Progress, SilentProgress
 from riskscope.store import ItemRow, Store
 from riskscope.suites import build_suite, select_cases
-from riskscope.targets import Target, targets
+from riskscope.targets import AdaptiveLimiter, Redactor, RetryPolicy, Target, call_target, targets
 
 
 @dataclass
@@ -144,6 +143,7 @@ async def execute(
     the_target = make_target(config.target) if target is None else target
     limiter = AdaptiveLimiter(config.target.concurrency)
     policy = RetryPolicy(max_retries=config.target.max_retries)
+    redact = Redactor.for_target(config.target)
     queue = iter(pending)
     progress.start(len(items), stats.already_done)
 
@@ -184,7 +184,9 @@ async def execute(
                 stats.cached += 1
                 response = response.model_copy(update={"cached": True})
             else:
-                response = await call_target(the_target, item.variant.messages, config.decoding, limiter, policy)
+                response = await call_target(
+                    the_target, item.variant.messages, config.decoding, limiter, policy, redact=redact
+                )
                 # Committed before judging: a crash while judging never costs this call again.
                 store.put_response(run.id, item.item_id, item.cache_key, response)
                 stats.called += 1

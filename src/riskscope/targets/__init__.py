@@ -1,5 +1,29 @@
-"""Systems under test: local GGUF models, OpenAI-compatible endpoints, apps, guarded compositions."""
+"""Systems under test, and the one call wrapper every model call goes through (limits, retries, redaction)."""
 
 from riskscope.targets._base import Target, TargetFactory, build_target, target, targets
+from riskscope.targets._calls import (
+    AdaptiveLimiter,
+    CallResult,
+    Redactor,
+    RetryPolicy,
+    call_target,
+    call_with_retries,
+    check_response,
+)
+from riskscope.targets._endpoint import JsonEndpoint
 
-__all__ = ["Target", "TargetFactory", "build_target", "target", "targets"]
+__all__ = [
+    "AdaptiveLimiter",
+    "CallResult",
+    "JsonEndpoint",
+    "Redactor",
+    "RetryPolicy",
+    "Target",
+    "TargetFactory",
+    "build_target",
+    "call_target",
+    "call_with_retries",
+    "check_response",
+    "target",
+    "targets",
+]

@@ -2,7 +2,7 @@
 
 A provider only makes the call and maps its failures to :class:`~riskscope.errors.TargetError`
 with an :class:`~riskscope.core.ErrorKind`; retries, concurrency, caching and journaling live in
-one wrapper (``riskscope.runner``), never in providers.
+one wrapper (``riskscope.targets._calls``), never in providers.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """What every HTTP-speaking target shares: the client, the API key, and failure classification.
 
 Failure classification lives here, once, so ``openai`` and ``http`` targets map the same socket
-or status problem to the same :class:`~riskscope.core.ErrorKind`, and the one retry wrapper in
-``riskscope.runner`` can act on it without knowing which provider spoke.
+or status problem to the same :class:`~riskscope.core.ErrorKind`, and the one call wrapper
+(``riskscope.targets._calls``) can act on it without knowing which provider spoke.
 
 The API key is read from the environment at construction and kept only inside the client's
 headers: it is redacted from every error message we build, because a hostile or buggy server may
@@ -21,7 +21,7 @@ import ssl
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -29,9 +29,10 @@ import httpx
 from riskscope.config import TargetConfig
 from riskscope.core import ErrorKind
 from riskscope.errors import ConfigError, TargetError
+from riskscope.targets._calls import REDACTED as REDACTED
+from riskscope.targets._calls import Redactor as Redactor
 
 _BODY_SNIPPET = 200
-REDACTED = "[redacted]"
 
 
 def read_api_key(config: TargetConfig) -> str | None:
@@ -42,19 +43,6 @@ def read_api_key(config: TargetConfig) -> str | None:
     if not key:
         raise ConfigError(f"target {config.name}: environment variable {config.api_key_env!r} (api_key_env) is not set")
     return key
-
-
-class Redactor:
-    """Removes secrets from any text we are about to put in an error, a log or the store."""
-
-    def __init__(self, secrets: Iterable[str | None]) -> None:
-        # Short strings would redact ordinary words; real keys are long.
-        self._secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        return text
 
 
 SHARD_CONNECTIONS = 8

@@ -1,25 +1,66 @@
-"""The one wrapper around every target call: concurrency, retries, backoff, response checks.
+"""The one wrapper around every model call: concurrency, retries, backoff, redaction, response checks.
 
 Providers only call and classify. Everything about *how often* and *how many at once* is here,
-so every target gets the same, tested behaviour (inspect_ai keeps this in one place too).
+so every call gets the same, tested behaviour (inspect_ai keeps this in one place too). It lives
+with the targets, not in the runner, because every model call goes through it whatever its role:
+the system under test (``call_target``, scheduled by the runner), and a judge's, attacker's,
+emulator's or generator's model (``call_with_retries`` around any async call, e.g. a
+:class:`~riskscope.targets.JsonEndpoint`), none of which may import the runner.
+
+A call that still fails after its retries is returned, never raised past the wrapper as anything
+but a classified :class:`~riskscope.errors.TargetError`, so it ends as UNASSESSED with its reason.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import os
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
-from riskscope.config import Decoding
+from riskscope.config import Decoding, TargetConfig
 from riskscope.core import Attempt, ErrorKind, Message, Response, ResponseError
 from riskscope.errors import TargetError
-from riskscope.targets import Target
+from riskscope.targets._base import Target
+
+__all__ = [
+    "REDACTED",
+    "AdaptiveLimiter",
+    "CallResult",
+    "Redactor",
+    "RetryPolicy",
+    "call_target",
+    "call_with_retries",
+    "check_response",
+]
+
+T = TypeVar("T")
 
 MAX_BACKOFF_S = 30.0
+REDACTED = "[redacted]"
 MAX_RETRY_AFTER_S = 120.0
+
+
+class Redactor:
+    """Removes secrets from any text we are about to put in an error, a log or the store."""
+
+    def __init__(self, secrets: Iterable[str | None]) -> None:
+        # Short strings would redact ordinary words; real keys are long.
+        self._secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+    @classmethod
+    def for_target(cls, config: TargetConfig) -> Redactor:
+        """Redacts the key the config names (if it is set); providers redact too, this is the backstop."""
+        return cls([os.environ.get(config.api_key_env) if config.api_key_env else None])
 
 
 class AdaptiveLimiter:
@@ -113,20 +154,39 @@ def _with_history(message: str, attempts: Sequence[Attempt]) -> str:
     return f"{message} (after {len(attempts)} retries: {kinds})"
 
 
-async def call_target(
-    target: Target,
-    messages: Sequence[Message],
-    decoding: Decoding,
+def _keep(text: str) -> str:
+    return text
+
+
+@dataclass(frozen=True)
+class CallResult(Generic[T]):
+    """What one wrapped call came to: its value, or the final classified error, and every retry."""
+
+    value: T | None
+    error: TargetError | None
+    attempts: tuple[Attempt, ...]
+    latency_s: float
+
+
+async def call_with_retries(
+    call: Callable[[], Awaitable[T]],
     limiter: AdaptiveLimiter,
     policy: RetryPolicy,
-) -> Response:
-    """Call once, retrying what may succeed; never raises for a target failure."""
+    *,
+    redact: Callable[[str], str] = _keep,
+) -> CallResult[T]:
+    """Run ``call`` under the limiter, retrying what may succeed; never raises for a failed call.
+
+    A ``TargetError`` is the provider's classification; any other exception is a provider bug and
+    becomes ``INTERNAL``. Error messages pass through ``redact`` before they are kept anywhere, so a
+    server that echoes a key back never gets it into the store or a report.
+    """
     attempts: list[Attempt] = []
     started = time.perf_counter()
     for attempt in range(policy.max_retries + 1):
         async with limiter:
             try:
-                response = await target.respond(messages, decoding)
+                value = await call()
             except TargetError as exc:
                 error = exc
             except asyncio.CancelledError:
@@ -135,18 +195,40 @@ async def call_target(
                 error = TargetError(ErrorKind.INTERNAL, f"{type(exc).__name__}: {exc}")
             else:
                 limiter.on_success()
-                if attempts:
-                    response = response.model_copy(update={"retries": tuple(attempts)})
-                return check_response(response)
+                return CallResult(value, None, tuple(attempts), time.perf_counter() - started)
         if error.kind is ErrorKind.RATE_LIMITED:
             limiter.on_throttle()
+        message = redact(error.message)
         if not error.retryable or attempt == policy.max_retries:
-            return Response(
-                error=ResponseError(kind=error.kind, message=_with_history(error.message, attempts)),
-                retries=tuple(attempts),
-                latency_s=time.perf_counter() - started,
+            final = TargetError(
+                error.kind, _with_history(message, attempts), retry_after=error.retry_after, status=error.status
             )
+            return CallResult(None, final, tuple(attempts), time.perf_counter() - started)
         wait = policy.delay(attempt, error)
-        attempts.append(Attempt(kind=error.kind, message=error.message, wait_s=wait))
+        attempts.append(Attempt(kind=error.kind, message=message, wait_s=wait))
         await asyncio.sleep(wait)
     raise AssertionError("unreachable")  # pragma: no cover - the loop always returns
+
+
+async def call_target(
+    target: Target,
+    messages: Sequence[Message],
+    decoding: Decoding,
+    limiter: AdaptiveLimiter,
+    policy: RetryPolicy,
+    *,
+    redact: Callable[[str], str] = _keep,
+) -> Response:
+    """Call a target once through the wrapper; a failure is a Response with its error, never raised."""
+    result = await call_with_retries(lambda: target.respond(messages, decoding), limiter, policy, redact=redact)
+    response = result.value
+    if result.error is not None or response is None:
+        error = result.error or TargetError(ErrorKind.INTERNAL, "the target returned nothing")
+        return Response(
+            error=ResponseError(kind=error.kind, message=error.message),
+            retries=result.attempts,
+            latency_s=result.latency_s,
+        )
+    if result.attempts:
+        response = response.model_copy(update={"retries": result.attempts})
+    return check_response(response)
