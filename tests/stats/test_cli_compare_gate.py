@@ -192,7 +192,8 @@ def test_report_grades_against_a_reference_and_corrects_for_judge_error(
 
     text = riskscope("report", runs["after"], *args, cwd=tmp_path)
     assert text.returncode == 0, text.stderr
-    assert "Grade" in text.stdout and "Judge-corrected unsafe rate" in text.stdout
+    assert "Grade" in text.stdout and "judge error folded in" in text.stdout
+    assert "Rogan–Gladen with sensitivity 0.90 and specificity 0.95" in " ".join(text.stdout.split())
 
     unknown = riskscope("report", runs["after"], "--reference", "no-such-run", "--store", "results.db", cwd=tmp_path)
     assert unknown.returncode == 2 and "Traceback" not in unknown.stderr

@@ -3,7 +3,8 @@
 Run once before a refactor of the reporting path, commit the outputs, and the test
 (tests/reports/test_golden_outputs.py) requires every later commit to render the same bytes
 from the same store. Regenerate (``python tests/reports/golden/build_golden.py``) only for an
-intended change of what a report says, and say so in the commit.
+intended change of what a report says, and say so in the commit; ``--render-only`` re-renders
+the outputs from the committed store without rebuilding it (same run ids).
 
 The store is committed as a file: run ids and timestamps are fixed once, so the renderings are
 byte-for-byte reproducible with nothing to mask.
@@ -38,9 +39,24 @@ def build_store(path: Path) -> tuple[str, str]:
     return run, reference
 
 
+def render_only() -> None:
+    """Re-render the expected outputs from the committed store (same run ids): for an intended
+    change of what a report says, without rebuilding the store."""
+    from render_golden import render_all
+
+    runs = json.loads((HERE / "runs.json").read_text(encoding="utf-8"))
+    for folder, outputs in render_all(STORE, runs["run"], runs["reference"], JUDGE_EVAL).items():
+        for name, text in outputs.items():
+            (HERE / folder / name).write_text(text, encoding="utf-8")
+    print(f"re-rendered the outputs of golden store {STORE}")
+
+
 def main() -> None:
     from render_golden import render_all
 
+    if "--render-only" in sys.argv[1:]:
+        render_only()
+        return
     if STORE.exists():
         STORE.unlink()
     with tempfile.TemporaryDirectory() as tmp:
