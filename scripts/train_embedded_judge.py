@@ -68,12 +68,6 @@ class Rows:
     labels: np.ndarray
     dataset: np.ndarray  # index into Corpus.names
 
-    def take(self, mask: np.ndarray) -> Rows:
-        idx = np.flatnonzero(mask)
-        return Rows(
-            [self.requests[i] for i in idx], [self.responses[i] for i in idx], self.labels[idx], self.dataset[idx]
-        )
-
     def __len__(self) -> int:
         return len(self.responses)
 
@@ -118,7 +112,8 @@ def _jbb(data: Path) -> list[Triple]:
 
 
 def _guardreasoner(path: Path) -> list[Triple]:
-    """GuardReasoner benchmark JSON: input "Human user:\\n{q}\\n\\nAI assistant:\\n{a}", output ends harmful/unharmful."""
+    """GuardReasoner benchmark JSON: input "Human user:\\n{q}\\n\\nAI assistant:\\n{a}",
+    output ending in harmful / unharmful."""
     rows: list[Triple] = []
     for n, item in enumerate(json.loads(path.read_text(encoding="utf-8"))):
         text = item["input"]
@@ -573,7 +568,8 @@ def print_table(title: str, transfer: Transfer) -> None:
     print(title, flush=True)
     for name, row in transfer.table.items():
         print(
-            f"  {name:12s} n {int(row['n']):5d}  human {row['human_unsafe_rate']:.2f}  judge {row['judge_unsafe_rate']:.2f}"
+            f"  {name:12s} n {int(row['n']):5d}  human {row['human_unsafe_rate']:.2f}"
+            f"  judge {row['judge_unsafe_rate']:.2f}"
             f"  acc {row['accuracy']:.3f}  prec {row['precision']:.3f}  rec {row['recall']:.3f}"
             f"  spec {row['specificity']:.3f}  kappa {row['kappa']:.3f}  auc {row['auc']:.3f}",
             flush=True,
@@ -600,7 +596,8 @@ def experiments(corpus: Corpus, names: set[str] | None) -> None:
         if names and name not in names:
             continue
         started = time.perf_counter()
-        print_table(f"{name} ({time.perf_counter() - started:.0f}s)", leave_one_dataset_out(corpus, recipe, log=False))
+        transfer = leave_one_dataset_out(corpus, recipe, log=False)
+        print_table(f"{name} ({time.perf_counter() - started:.0f}s)", transfer)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -104,14 +104,10 @@ def gate_command(
 
 
 def _transfer_of(summary: RunSummary) -> TransferFigures | None:
-    """The headline judge's transfer figures, when the summary found they apply to this run's verdicts."""
-    if not summary.corrected or summary.corrected.get("kind") != "transfer":
-        return None
-    from riskscope.judges.embedded import transfer_for
-    from riskscope.stats.judge_error import load_transfer
+    """The headline judge's transfer figures, when they describe this run's verdicts (as in the report)."""
+    from riskscope.reports.summary import headline_transfer
 
-    found = transfer_for(summary.primary_judge)
-    return None if found is None else load_transfer({"transfer": found[1]})
+    return headline_transfer(summary.primary_judge, (summary.judge_card or {}).get("versions", []))[0]
 
 
 def register(app: typer.Typer, stage_apps: dict[str, typer.Typer]) -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,6 +27,9 @@ from riskscope.stats import (
 )
 from riskscope.store import ResultRow, Store
 from riskscope.taxonomy import hazard_name, top_level
+
+if TYPE_CHECKING:
+    from riskscope.stats.judge_error import TransferFigures
 
 __all__ = ["GroupFigures", "RunSummary", "summarise", "summarise_rows"]
 
@@ -231,6 +234,30 @@ def _corrected(overall: GroupFigures, hazards: list[GroupFigures], judge: JudgeA
     }
 
 
+def headline_transfer(
+    primary: str, versions: Sequence[str]
+) -> tuple[TransferFigures | None, dict[str, Any], str | None]:
+    """The headline judge's transfer figures (and their raw block) when they describe these verdicts,
+    else None with the reason. The one place the summary and the gate decide whether to correct."""
+    from riskscope.judges.embedded import transfer_for
+    from riskscope.stats.judge_error import load_transfer
+
+    found = transfer_for(primary) if primary else None
+    if found is None:
+        return None, {}, f"uncorrected: judge {primary!r} ships no transfer figures"
+    version, block = found
+    if list(versions) != [version]:
+        reason = (
+            f"uncorrected: the verdicts come from judge version(s) {', '.join(versions) or 'none'}, "
+            f"the transfer figures from version {version} (re-judge the run to correct it)"
+        )
+        return None, block, reason
+    transfer = load_transfer({"transfer": block})
+    if transfer is None:
+        return None, block, "uncorrected: the judge's transfer block is empty"
+    return transfer, block, None
+
+
 def _transfer_corrected(
     primary: str, versions: list[str], overall: GroupFigures, hazards: list[GroupFigures]
 ) -> tuple[dict[str, Any] | None, dict[str, Any]]:
@@ -240,22 +267,11 @@ def _transfer_corrected(
     for a new dataset applies (docs/statistics.md). Monte Carlo with a fixed seed: a re-rendered
     report shows the same figures.
     """
-    from riskscope.judges.embedded import transfer_for
-    from riskscope.stats.judge_error import judge_corrected_rate, load_transfer
+    from riskscope.stats.judge_error import judge_corrected_rate
 
-    found = transfer_for(primary) if primary else None
-    if found is None:
-        return None, _judge_card(primary, versions, None, f"uncorrected: judge {primary!r} ships no transfer figures")
-    version, block = found
-    if versions != [version]:
-        reason = (
-            f"uncorrected: the verdicts come from judge version(s) {', '.join(versions) or 'none'}, "
-            f"the transfer figures from version {version} (re-judge the run to correct it)"
-        )
-        return None, _judge_card(primary, versions, None, reason)
-    transfer = load_transfer({"transfer": block})
+    transfer, block, reason = headline_transfer(primary, versions)
     if transfer is None:
-        return None, _judge_card(primary, versions, None, "uncorrected: the judge's transfer block is empty")
+        return None, _judge_card(primary, versions, None, reason)
     fit = transfer.random_effects.summary()
     corrected = {
         "kind": "transfer",
