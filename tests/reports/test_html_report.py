@@ -116,7 +116,7 @@ def test_optional_summary_fields_render_when_present_and_are_omitted_when_absent
     store, run_id = run
     summary, rows = summarise(store, run_id)
     plain = render_html(summary, rows)
-    assert "No grades: a grade is relative to a reference run" in plain
+    assert "No grades: a grade is relative to reference systems" in plain
 
     # Stand-ins for the fields the statistics stage is adding to the summary models.
     class FiguresWithExact(GroupFigures):

@@ -19,9 +19,15 @@ def write_run(
     unassessed_ids: Sequence[int] = (),
     benign: int = 20,
     benign_refused: int = 2,
+    headline: str = "refusal",
+    version: str = "1",
 ) -> str:
-    """Cases 0..3*per_hazard-1 are hazard probes (invented text); ``unsafe_ids`` are judged unsafe."""
-    config = {"target": {"name": "fake", "arg": label}, "judges": [{"name": "refusal"}, {"name": "other"}]}
+    """Cases 0..3*per_hazard-1 are hazard probes (invented text); ``unsafe_ids`` are judged unsafe.
+
+    ``headline`` names the first judge in the run's config and ``version`` its verdicts' judge
+    version (the verdicts are stored under that name), for the reference-judge checks.
+    """
+    config = {"target": {"name": "fake", "arg": label}, "judges": [{"name": headline}, {"name": "other"}]}
     run = store.create_run(config, f"hash-{label}", {"riskscope": "test"})
     items = []
     for i in range(per_hazard * len(HAZARDS) + benign):
@@ -38,15 +44,16 @@ def write_run(
         i = item.seq
         store.put_response(run.id, item.item_id, item.cache_key, Response(text=f"Invented answer {i}."))
         if i in unassessed_ids:
-            verdict = Verdict.unassessed("refusal", "target error (timeout): read timed out")
+            verdict = Verdict.unassessed(headline, "target error (timeout): read timed out", version=version)
         elif item.variant.case.expected is Expected.COMPLY:
             refused = i - per_hazard * len(HAZARDS) < benign_refused
             label_ = "full_refusal" if refused else "full_compliance"
-            verdict = Verdict(outcome=Outcome.SAFE, judge="refusal", labels={"refusal": label_})
+            verdict = Verdict(outcome=Outcome.SAFE, judge=headline, judge_version=version, labels={"refusal": label_})
         else:
-            verdict = Verdict(outcome=Outcome.UNSAFE if i in unsafe_ids else Outcome.SAFE, judge="refusal")
+            outcome = Outcome.UNSAFE if i in unsafe_ids else Outcome.SAFE
+            verdict = Verdict(outcome=outcome, judge=headline, judge_version=version)
         # The second judge always says the opposite: only the headline (first) judge may count.
         flipped = Outcome.SAFE if verdict.outcome is Outcome.UNSAFE else Outcome.UNSAFE
-        store.put_verdicts(run.id, item.item_id, {"refusal": verdict, "other": Verdict(outcome=flipped, judge="other")})
+        store.put_verdicts(run.id, item.item_id, {headline: verdict, "other": Verdict(outcome=flipped, judge="other")})
     store.set_status(run.id, RunStatus.COMPLETE, total_items=len(items))
     return run.id

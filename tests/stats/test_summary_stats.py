@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from _stats_runs import write_run
 
+from riskscope.reports.references import run_reference
 from riskscope.reports.summary import summarise, summarise_rows
 from riskscope.stats import JudgeAccuracy, corrected_rate, hazard_weighted_rate
 from riskscope.store import Store
@@ -17,10 +18,10 @@ def test_summary_has_cp_hazard_weighting_grades_and_correction(tmp_path: Path) -
         # vcr ids are multiples of 3: 30 unsafe vcr, 3 unsafe hte, none in prv (60 cases each).
         run_id = write_run(store, "run", {i for i in range(0, 90, 3)} | {1, 4, 7})
         ref_id = write_run(store, "ref", {i for i in range(0, 180, 3)}, unassessed_ids=(2,))
-        reference, _ = summarise(store, ref_id)
+        reference = run_reference(store, ref_id)
         rows = list(store.results(run_id))
         judge = JudgeAccuracy(90, 100, 95, 100)
-        summary = summarise_rows(store.get_run(run_id), rows, reference=reference, judge_accuracy=judge)
+        summary = summarise_rows(store.get_run(run_id), rows, references=[reference], judge_accuracy=judge)
     by_key = {g.key: g for g in summary.hazards}
     assert (by_key["vcr"].unsafe, by_key["vcr"].assessed) == (30, 60)
     assert by_key["vcr"].unsafe_rate_cp is not None
@@ -37,7 +38,7 @@ def test_summary_has_cp_hazard_weighting_grades_and_correction(tmp_path: Path) -
     assert overall["exact"] == {"unsafe_rate": "11/60", "reference_rate": "1/3"}
     assert overall["grade"] == "Good"
     assert overall["reference"] == "average of the references of 3 hazards"
-    assert summary.grade["references"] == [ref_id] and summary.grade["not_graded"] == {}
+    assert summary.grade["references"] == [f"run {ref_id}"] and summary.grade["not_graded"] == {}
     assert summary.grade["hazards"]["prv"]["grade"] == "Excellent"  # 0 unsafe
     assert summary.grade["hazards"]["vcr"]["grade"] == "Very Good"  # 50 % vs the reference's 100 %
     assert summary.grade["hazards"]["hte"]["grade"] == "Poor"  # 5 % vs a spotless reference

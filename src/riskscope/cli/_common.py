@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 if TYPE_CHECKING:
+    from riskscope.reports.references import ReferenceSet
     from riskscope.store import Store
 
 # The same path as riskscope.config.DEFAULT_STORE (tests/cli/test_startup.py checks it): importing
@@ -22,12 +23,28 @@ if TYPE_CHECKING:
 DEFAULT_STORE = Path("runs") / "riskscope.db"
 STORE_OPTION = typer.Option(DEFAULT_STORE, "--store", help="SQLite results database.", envvar="RISKSCOPE_STORE")
 REFERENCE_OPTION = typer.Option(
-    "--reference", help="Grade against this run (AILuminate tiers relative to a reference system's rates)."
+    "--reference",
+    help="Grade against this run (repeatable: per hazard the less safe reference counts, as AILuminate v1.0 does).",
+)
+REFERENCE_STANDARD_OPTION = typer.Option(
+    "--reference-standard",
+    help="Grade against the reference systems of this standard file (YAML; see docs/statistics.md).",
+)
+FORCE_REFERENCE_OPTION = typer.Option(
+    "--force-reference",
+    help="Grade even against references measured by another judge spec or version (warned, not refused).",
 )
 JUDGE_EVAL_OPTION = typer.Option(
     "--judge-eval",
     help="`riskscope judge eval --json` output for the headline judge: adds judge-error-corrected rates.",
 )
+
+
+def reference_set(store: Store, runs: list[str] | None, standards: list[Path] | None, force: bool) -> ReferenceSet:
+    """The references of ``--reference``/``--reference-standard``: unknown runs and bad files fail here."""
+    from riskscope.reports.references import load_references
+
+    return load_references(store, runs or (), standards or (), force=force)
 
 
 def open_store(path: Path) -> Store:

@@ -10,12 +10,20 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from riskscope.cli._common import STORE_OPTION, open_store, print_json
+from riskscope.cli._common import (
+    FORCE_REFERENCE_OPTION,
+    REFERENCE_OPTION,
+    REFERENCE_STANDARD_OPTION,
+    STORE_OPTION,
+    open_store,
+    print_json,
+    reference_set,
+)
 from riskscope.errors import ConfigError
 
 if TYPE_CHECKING:
     from riskscope.reports.summary import RunSummary
-    from riskscope.stats import GatePolicy, GateResult, RunCounts
+    from riskscope.stats import GatePolicy, GateResult
     from riskscope.stats.judge_error import TransferFigures
 
 
@@ -56,9 +64,9 @@ def gate_command(
     policy_file: Annotated[Path, typer.Argument(help="Gate policy YAML (see docs/statistics.md).")],
     run_id: Annotated[str, typer.Argument(help="Run id to check, or 'latest'.")],
     baseline: Annotated[str | None, typer.Option(help="Run id to test for a significant regression.")] = None,
-    reference: Annotated[
-        str | None, typer.Option(help="Reference run for min_grade (overrides the policy's reference_run).")
-    ] = None,
+    reference: Annotated[list[str] | None, REFERENCE_OPTION] = None,
+    reference_standard: Annotated[list[Path] | None, REFERENCE_STANDARD_OPTION] = None,
+    force_reference: Annotated[bool, FORCE_REFERENCE_OPTION] = False,
     junit: Annotated[Path | None, typer.Option(help="Also write the rule results as JUnit XML.")] = None,
     judge_eval: Annotated[
         Path | None,
@@ -69,7 +77,7 @@ def gate_command(
 ) -> None:
     """Check a run against a policy; print every rule's result; exit 0 pass, 1 fail, 2 bad input."""
     from riskscope.cli._runstats import load_judge_accuracy, pair_runs, run_counts
-    from riskscope.stats import evaluate_gate
+    from riskscope.stats import JudgeIdentity, ReferenceSystem, check_reference_judges, evaluate_gate
 
     policy = load_policy(policy_file)
     judge_accuracy = None if judge_eval is None else load_judge_accuracy(judge_eval)
@@ -77,17 +85,23 @@ def gate_command(
         if run_id == "latest":
             run_id = store.latest_run().id
         counts, summary = run_counts(store, run_id)
-        reference_counts: RunCounts | None = None
-        reference_id = reference or (policy.min_grade.reference_run if policy.min_grade else None)
-        if policy.min_grade is not None and reference_id:
-            reference_counts, _ = run_counts(store, reference_id)
+        references: tuple[ReferenceSystem, ...] = ()
+        reference_ids: list[str] = []
+        if policy.min_grade is not None:
+            runs, standards, force = _policy_references(policy, policy_file, reference, reference_standard)
+            chosen = reference_set(store, runs, standards, force or force_reference)
+            reference_ids = list(chosen.runs) + list(chosen.standards)
+            graded = JudgeIdentity.of(summary.primary_judge, (summary.judge_card or {}).get("versions", []))
+            for warning in check_reference_judges(chosen.systems, graded, force=chosen.force):
+                typer.echo(f"warning: {warning}", err=True)
+            references = chosen.systems
         paired = None
         if policy.no_regression is not None and baseline:
             paired = pair_runs(store, baseline, run_id).tables
     result = evaluate_gate(
         policy,
         counts,
-        reference=reference_counts,
+        references=references,
         paired=paired,
         judge_accuracy=judge_accuracy,
         judge_transfer=_transfer_of(summary),
@@ -95,12 +109,30 @@ def gate_command(
     if junit is not None:
         gate_junit(junit, result, run_id)
     if as_json:
-        print_json({"run_id": run_id, "baseline": baseline, "reference": reference_id} | result.to_dict())
+        print_json({"run_id": run_id, "baseline": baseline, "references": reference_ids} | result.to_dict())
     else:
         for rule in result.rules:
             typer.echo(f"{'PASS' if rule.passed else 'FAIL'}  {rule.name}: {rule.detail}")
         typer.echo(f"gate {'passed' if result.passed else 'FAILED'} for run {run_id}")
     raise typer.Exit(0 if result.passed else 1)
+
+
+def _policy_references(
+    policy: GatePolicy, policy_file: Path, runs: list[str] | None, standards: list[Path] | None
+) -> tuple[list[str], list[Path], bool]:
+    """The flags win over the policy's references when given (as --baseline does); a policy's
+    standard path is relative to the policy file, so a policy and its standard travel together."""
+    rule = policy.min_grade
+    if rule is None:
+        return [], [], False
+    if runs or standards:
+        return list(runs or []), list(standards or []), rule.force_reference
+    policy_runs = list(rule.reference_runs) + ([rule.reference_run] if rule.reference_run else [])
+    policy_standards = []
+    if rule.reference_standard:
+        path = Path(rule.reference_standard)
+        policy_standards.append(path if path.is_absolute() else policy_file.parent / path)
+    return policy_runs, policy_standards, rule.force_reference
 
 
 def _transfer_of(summary: RunSummary) -> TransferFigures | None:

@@ -7,7 +7,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from riskscope.cli._common import JUDGE_EVAL_OPTION, REFERENCE_OPTION, STORE_OPTION, open_store, print_json
+from riskscope.cli._common import (
+    FORCE_REFERENCE_OPTION,
+    JUDGE_EVAL_OPTION,
+    REFERENCE_OPTION,
+    REFERENCE_STANDARD_OPTION,
+    STORE_OPTION,
+    open_store,
+    print_json,
+    reference_set,
+)
 
 if TYPE_CHECKING:
     from riskscope.store import Store
@@ -22,7 +31,9 @@ def report_command(
     parquet: Annotated[
         bool, typer.Option("--parquet", help="Also write results.parquet (needs riskscope[parquet]).")
     ] = False,
-    reference: Annotated[str | None, REFERENCE_OPTION] = None,
+    reference: Annotated[list[str] | None, REFERENCE_OPTION] = None,
+    reference_standard: Annotated[list[Path] | None, REFERENCE_STANDARD_OPTION] = None,
+    force_reference: Annotated[bool, FORCE_REFERENCE_OPTION] = False,
     judge_eval: Annotated[Path | None, JUDGE_EVAL_OPTION] = None,
     store_path: Path = STORE_OPTION,
 ) -> None:
@@ -34,7 +45,8 @@ def report_command(
         if run_id == "latest":
             run_id = store.latest_run().id
         accuracy = None if judge_eval is None else load_judge_accuracy(judge_eval)
-        summary, files = write_reports(store, run_id, out, reference=reference, judge_accuracy=accuracy)
+        references = reference_set(store, reference, reference_standard, force_reference)
+        summary, files = write_reports(store, run_id, out, references=references, judge_accuracy=accuracy)
         if riskcard or jsonl or parquet:
             files.update(_write_exports(store, summary, run_id, out / run_id, riskcard, jsonl, parquet))
     if as_json:

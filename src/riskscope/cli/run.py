@@ -10,9 +10,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from riskscope.cli._common import JUDGE_EVAL_OPTION, REFERENCE_OPTION, STORE_OPTION, open_store, print_json
+from riskscope.cli._common import (
+    FORCE_REFERENCE_OPTION,
+    JUDGE_EVAL_OPTION,
+    REFERENCE_OPTION,
+    REFERENCE_STANDARD_OPTION,
+    STORE_OPTION,
+    open_store,
+    print_json,
+    reference_set,
+)
 
 if TYPE_CHECKING:
+    from riskscope.reports.references import ReferenceSet
     from riskscope.runner import Progress
     from riskscope.stats import JudgeAccuracy
     from riskscope.store import Store
@@ -45,13 +55,19 @@ def write_reports(
     run_id: str,
     out: Path,
     *,
-    reference: str | None = None,
+    references: ReferenceSet | None = None,
     judge_accuracy: JudgeAccuracy | None = None,
 ) -> tuple[Any, dict[str, Path]]:
     """Summarise and write report.html and results.json; the options add grades and corrected rates."""
     from riskscope.reports import summarise, write_html, write_results_json
 
-    summary, rows = summarise(store, run_id, reference_run=reference, judge_accuracy=judge_accuracy)
+    summary, rows = summarise(
+        store,
+        run_id,
+        references=references.systems if references else (),
+        force_references=references.force if references else False,
+        judge_accuracy=judge_accuracy,
+    )
     folder = out / run_id
     files = {
         "report": write_html(folder / "report.html", summary, rows, store.get_run(run_id).config),
@@ -92,7 +108,9 @@ def run_command(
     fresh: Annotated[bool, typer.Option(help="Start a new run even if an unfinished one has the same config.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
     progress: Annotated[ProgressKind, typer.Option(help="Progress display.")] = ProgressKind.AUTO,
-    reference: Annotated[str | None, REFERENCE_OPTION] = None,
+    reference: Annotated[list[str] | None, REFERENCE_OPTION] = None,
+    reference_standard: Annotated[list[Path] | None, REFERENCE_STANDARD_OPTION] = None,
+    force_reference: Annotated[bool, FORCE_REFERENCE_OPTION] = False,
     judge_eval: Annotated[Path | None, JUDGE_EVAL_OPTION] = None,
     store_path: Path = STORE_OPTION,
 ) -> None:
@@ -102,8 +120,9 @@ def run_command(
 
     store = open_store(store_path)
     try:
-        if reference is not None:
-            store.get_run(reference)  # an unknown reference fails before any target call
+        # Unknown reference runs, bad standard files and references of another judge spec fail
+        # before any target call; the judge versions are compared once the verdicts exist.
+        references = reference_set(store, reference, reference_standard, force_reference)
         # Read before any target call, so a bad file costs nothing.
         accuracy = None
         if judge_eval is not None:  # the report stack (scipy) loads before the first call only when asked
@@ -129,11 +148,13 @@ def run_command(
                 base = load_config(config, {}).decoding
                 overrides["decoding"] = base.model_copy(update={"max_tokens": max_tokens}).model_dump()
             run_config = load_config(config, overrides)
+        if references:
+            _check_reference_specs(references, str(run_config.judges[0]))
         run_record, stats = asyncio.run(
             execute(run_config, store, progress=_progress(progress, as_json), resume=resume, fresh=fresh)
         )
         summary, files = write_reports(
-            store, run_record.id, out or run_config.out, reference=reference, judge_accuracy=accuracy
+            store, run_record.id, out or run_config.out, references=references, judge_accuracy=accuracy
         )
     finally:
         store.close()
@@ -154,6 +175,15 @@ def run_command(
             f"resumed: {stats.already_done} items were already done; {stats.called} target calls, "
             f"{stats.cached} served from cache"
         )
+
+
+def _check_reference_specs(references: ReferenceSet, headline: str) -> None:
+    """The spec half of the reference judge check, before the run costs anything."""
+    from riskscope.stats import JudgeIdentity, check_reference_judges
+
+    for system in references.systems:
+        if system.judge is not None and system.judge.spec != headline:
+            check_reference_judges([system], JudgeIdentity(headline), force=references.force)
 
 
 def register(app: typer.Typer) -> None:

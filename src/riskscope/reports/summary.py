@@ -18,7 +18,9 @@ from riskscope.core import Expected, Outcome, RunRecord
 from riskscope.stats import (
     Estimate,
     JudgeAccuracy,
+    JudgeIdentity,
     ReferenceSystem,
+    check_reference_judges,
     clopper_pearson_interval,
     corrected_rate,
     grade_run,
@@ -74,7 +76,7 @@ class RunSummary(BaseModel):
         default=None, description="Overall unsafe rate with every hazard weighted equally (AILuminate style)"
     )
     grade: dict[str, Any] | None = Field(
-        default=None, description="Grade vs a reference run with the probability of every tier (overall, hazards)"
+        default=None, description="Grades vs reference systems, with the probability of every tier (overall, hazards)"
     )
     corrected: dict[str, Any] | None = Field(
         default=None,
@@ -139,11 +141,14 @@ def summarise_rows(
     run: RunRecord,
     rows: list[ResultRow],
     *,
-    reference: RunSummary | None = None,
+    references: Sequence[ReferenceSystem] = (),
+    force_references: bool = False,
     judge_accuracy: JudgeAccuracy | None = None,
 ) -> RunSummary:
-    """``reference`` adds grades (AILuminate rule, with tier probabilities); ``judge_accuracy``
-    (validation counts of the headline judge) adds judge-error-corrected rates."""
+    """``references`` add grades (AILuminate v1.0 rule, with tier probabilities; refused with a
+    :class:`ConfigError` when a reference was measured by another judge, unless
+    ``force_references``); ``judge_accuracy`` (validation counts of the headline judge) adds
+    judge-error-corrected rates."""
     config = run.config
     judges = [_spec_str(j) for j in config.get("judges", [])]
     primary = judges[0] if judges else ""
@@ -204,19 +209,40 @@ def summarise_rows(
         judge_outcomes=outcomes,
         versions=run.versions,
         hazard_weighted=_estimate_dict(hazard_weighted_rate({g.key: (g.unsafe, g.assessed) for g in hazards})),
-        grade=None if reference is None else _grades(hazards, reference),
+        grade=_grades(hazards, references, JudgeIdentity.of(primary, versions), force_references)
+        if references
+        else None,
         corrected=corrected,
         judge_card=card,
     )
 
 
-def _grades(hazards: list[GroupFigures], reference: RunSummary) -> dict[str, Any]:
-    """AILuminate v1.0 grades (stats.grade_run) against one reference run: overall and per hazard."""
-    system = ReferenceSystem.from_counts(
-        reference.run_id, {g.key: (g.unsafe, g.assessed) for g in reference.hazards}, source=f"run {reference.run_id}"
-    )
-    grades = grade_run({g.key: (g.unsafe, g.assessed) for g in hazards}, [system])
-    return {"reference_run": reference.run_id, **grades.to_dict()}
+def _grades(
+    hazards: list[GroupFigures], references: Sequence[ReferenceSystem], judge: JudgeIdentity, force: bool
+) -> dict[str, Any]:
+    """AILuminate v1.0 grades (stats.grade_run) against the reference systems: overall and per hazard.
+
+    A reference measured by another judge (spec or version) is refused unless forced: a ratio of
+    two judges' unsafe rates is not a grade. Forced mismatches are kept as warnings in the grade.
+    """
+    warnings = check_reference_judges(references, judge, force=force)
+    grades = grade_run({g.key: (g.unsafe, g.assessed) for g in hazards}, references)
+    runs = [r.source.removeprefix("run ") for r in references if r.source.startswith("run ")]
+    if len(references) == 1:
+        against = references[0].name
+    else:
+        names = ", ".join(r.name for r in references)
+        against = f"the less safe of {len(references)} reference systems per hazard ({names})"
+    return {
+        "reference_run": runs[0] if len(runs) == 1 and len(references) == 1 else None,
+        "against": against,
+        "reference_systems": [
+            {"name": r.name, "source": r.source, "judge": None if r.judge is None else str(r.judge)} for r in references
+        ],
+        "graded_judge": str(judge),
+        "judge_warnings": warnings,
+        **grades.to_dict(),
+    }
 
 
 def _corrected(overall: GroupFigures, hazards: list[GroupFigures], judge: JudgeAccuracy) -> dict[str, Any]:
@@ -276,13 +302,10 @@ def _transfer_corrected(
     corrected = {
         "kind": "transfer",
         "label": (
-            f"Se/Sp predicted for unseen data from {len(transfer.datasets)} leave-one-dataset-out folds, "
-            "random effects"
+            f"Se/Sp predicted for unseen data from {len(transfer.datasets)} leave-one-dataset-out folds, random effects"
         ),
         "overall": _estimate_dict(judge_corrected_rate(overall.unsafe, overall.assessed, transfer)),
-        "hazards": {
-            g.key: _estimate_dict(judge_corrected_rate(g.unsafe, g.assessed, transfer)) for g in hazards
-        },
+        "hazards": {g.key: _estimate_dict(judge_corrected_rate(g.unsafe, g.assessed, transfer)) for g in hazards},
         "sensitivity_predictive": fit["sensitivity"],
         "specificity_predictive": fit["specificity"],
         "chance_level_share": fit["chance_level_share"],
@@ -322,11 +345,15 @@ def summarise(
     store: Store,
     run_id: str,
     *,
-    reference_run: str | None = None,
+    references: Sequence[ReferenceSystem] = (),
+    force_references: bool = False,
     judge_accuracy: JudgeAccuracy | None = None,
 ) -> tuple[RunSummary, list[ResultRow]]:
-    """The run's summary; ``reference_run`` (a run id in the same store) adds grades against it."""
+    """The run's summary; ``references`` (see :func:`riskscope.reports.references.load_references`)
+    add grades against them."""
     run = store.get_run(run_id)
     rows = list(store.results(run_id))
-    reference = None if reference_run is None else summarise(store, reference_run)[0]
-    return summarise_rows(run, rows, reference=reference, judge_accuracy=judge_accuracy), rows
+    summary = summarise_rows(
+        run, rows, references=references, force_references=force_references, judge_accuracy=judge_accuracy
+    )
+    return summary, rows

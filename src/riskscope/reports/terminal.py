@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from riskscope.reports.summary import GroupFigures, RunSummary
@@ -82,11 +83,16 @@ def _print_grade(console: Console, grade: dict[str, Any]) -> None:
         f"{name} {p:.0%}" for name, p in sorted(overall["probabilities"].items(), key=lambda kv: -kv[1]) if p >= 0.01
     )
     settled = "settled" if overall["settled"] else "[yellow]not settled[/]: do not quote it alone"
+    against = grade.get("against") or f"run {grade.get('reference_run')}"
     console.print(
-        f"[bold]Grade[/] vs run {grade['reference_run']}: {overall['grade'] or 'none'} "
-        f"(AILuminate rule on point estimates), {settled}"
+        f"[bold]Grade[/] vs {escape(against)}: {overall['grade'] or 'none'} "
+        f"(AILuminate v1.0 rule on point estimates), {settled}"
     )
     console.print(f"  probability of each tier: {tiers}")
+    for hazard, reason in sorted(grade.get("not_graded", {}).items()):
+        console.print(f"  not graded: {escape(hazard)}: {escape(reason)}")
+    for warning in grade.get("judge_warnings", []):
+        console.print(f"  [yellow]warning[/]: {escape(warning)}")
     unsettled = [h for h, g in grade.get("hazards", {}).items() if not g["settled"]]
     if unsettled:
         console.print(f"  hazards whose grade is not settled: {', '.join(sorted(unsettled))}")

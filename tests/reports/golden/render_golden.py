@@ -39,7 +39,10 @@ def render_all(store: Path, run: str, reference: str, judge_eval: Path) -> dict[
         db = folder / "store.db"
         shutil.copy(store, db)
         env = {"RISKSCOPE_STORE": str(db), "COLUMNS": "120", "NO_COLOR": "1", "TERM": "dumb"}
-        for name, extra in (("plain", []), ("graded", ["--reference", reference, "--judge-eval", str(judge_eval)])):
+        # The reference run's headline judge differs from the run's (refusal vs keyword): grading
+        # against it must be forced, and the forced warning is part of what the outputs pin.
+        graded = ["--reference", reference, "--force-reference", "--judge-eval", str(judge_eval)]
+        for name, extra in (("plain", []), ("graded", graded)):
             out = folder / name
             terminal = _invoke(["report", run, "--out", str(out), "--riskcard", *extra], env)
             files = out / run
@@ -55,7 +58,8 @@ def render_all(store: Path, run: str, reference: str, judge_eval: Path) -> dict[
             "compare.json": _invoke(["compare", reference, run, "--json"], env),
             "compare.txt": _invoke(["compare", reference, run], env),
             "gate.json": _invoke(
-                ["gate", str(policy), run, "--baseline", reference, "--reference", reference, "--json",
+                ["gate", str(policy), run, "--baseline", reference, "--reference", reference, "--force-reference",
+                 "--json",
                  "--judge-eval", str(judge_eval)],
                 env,
             ),
