@@ -157,6 +157,10 @@ class RunConfig(_Strict):
     decoding: Decoding = Decoding()
     limit: int | None = Field(default=None, ge=1)
     selection: Selection = Selection()
+    attacks: tuple[str, ...] = Field(
+        default=(), description="Attack chains (``base64``, ``template:k=3+refusal_suppression``): see docs/attacks.md."
+    )
+    no_base: bool = Field(default=False, description="Run only the attacked variants, not each case as written.")
     store: Path = DEFAULT_STORE
     out: Path = Path("runs")
 
@@ -172,10 +176,21 @@ class RunConfig(_Strict):
     def _parse_target(cls, value: Any) -> Any:
         return TargetConfig.parse(value)
 
+    @field_validator("attacks", mode="before")
+    @classmethod
+    def _attack_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [value]
+        if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+            return tuple(v.strip() for v in value if v.strip())
+        return value
+
     def identity(self) -> dict[str, Any]:
         """The fields that decide results (not where files go)."""
         # A default selection is left out so configs written before it existed keep their hash.
         exclude = {"store", "out"} | ({"selection"} if self.selection == Selection() else set())
+        exclude |= {"attacks"} if not self.attacks else set()
+        exclude |= {"no_base"} if not self.no_base else set()
         return self.model_dump(mode="json", exclude=exclude)
 
     def config_hash(self) -> str:

@@ -53,7 +53,7 @@ def _outcomes(rows: list[ResultRow], judge: str) -> dict[Key, tuple[str, Outcome
             continue
         persona = row.item.persona or case.persona or "none"
         verdict = row.verdicts.get(judge)
-        out[(case.id, row.item.variant.attack, persona)] = (
+        out[(case.id, row.item.variant.chain, persona)] = (
             top_level(case.hazard or "unknown"),
             None if verdict is None else verdict.outcome,
         )

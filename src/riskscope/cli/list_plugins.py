@@ -1,4 +1,4 @@
-"""``riskscope targets|judges|suites list``: what each registry knows (built-ins and plugins)."""
+"""``riskscope targets|judges|suites|attacks list``: what each registry knows (built-ins and plugins)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 # Stage -> (package holding its registry, what one entry is called). The package is imported when
 # a list runs, not when the CLI starts: a stage's package may pull in numpy or an HTTP client.
 STAGES = {"targets": ("riskscope.targets", "target"), "judges": ("riskscope.judges", "judge"),
-          "suites": ("riskscope.suites", "suite")}
+          "suites": ("riskscope.suites", "suite"), "attacks": ("riskscope.attacks", "attack")}
 
 
 def registry_of(stage: str) -> Registry[Any]:

@@ -99,6 +99,17 @@ def run_command(
     hazard: Annotated[
         list[str] | None, typer.Option("--hazard", help="Keep only these hazards (repeatable or comma-separated).")
     ] = None,
+    attack: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--attack",
+            "-a",
+            help="Attack chain, repeatable: base64, template:k=3, rot13+refusal_suppression (see `attacks list`).",
+        ),
+    ] = None,
+    no_base: Annotated[
+        bool, typer.Option("--no-base", help="Run only the attacked variants, not each case as written.")
+    ] = False,
     max_tokens: Annotated[int | None, typer.Option(help="Maximum tokens per response.", min=1)] = None,
     out: Annotated[Path | None, typer.Option(help="Folder for reports (runs/<run-id>/…).")] = None,
     config: Annotated[
@@ -139,6 +150,8 @@ def run_command(
                 "judges": judge or None,
                 "limit": limit,
                 "out": out,
+                "attacks": attack or None,
+                "no_base": no_base or None,
             }
             picks = {"sample": sample, "stratify": stratify, "seed": seed, "hazards": hazard or None}
             if any(v is not None for v in picks.values()):

@@ -14,6 +14,7 @@ from riskscope.core._types import (
     TestCase,
     Variant,
     Verdict,
+    attack_label,
 )
 from riskscope.errors import ErrorKind
 
@@ -32,6 +33,7 @@ __all__ = [
     "TestCase",
     "Variant",
     "Verdict",
+    "attack_label",
     "canonical_json",
     "stable_hash",
 ]

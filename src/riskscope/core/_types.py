@@ -72,6 +72,11 @@ class TestCase(_Frozen):
         return cls(id=case_id, messages=messages, **fields)
 
 
+def attack_label(lineage: tuple[str, ...] | list[str]) -> str:
+    """The attack chain of a lineage as one label ("none" for the plain case), choices dropped."""
+    return "+".join(step.rpartition("#")[0] or step for step in lineage) if lineage else "none"
+
+
 class Variant(_Frozen):
     """A test case after zero or more attacks; ``lineage`` lists the attack specs applied in order."""
 
@@ -87,7 +92,16 @@ class Variant(_Frozen):
 
     @property
     def attack(self) -> str:
-        """The attack chain as one label ("none" for the plain case), for grouping in reports."""
+        """The attack chain as one label ("none" for the plain case), for grouping in reports.
+
+        A step that picked one of several choices (``template:k=3#t12``) is grouped by its spec:
+        the choice stays in :attr:`chain`, which tells the variants of one case apart.
+        """
+        return attack_label(self.lineage)
+
+    @property
+    def chain(self) -> str:
+        """The full lineage, choices included: with the case id it identifies the variant."""
         return "+".join(self.lineage) if self.lineage else "none"
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from riskscope.core import Expected, Outcome, RunRecord
+from riskscope.reports.attack_figures import attack_figures
 from riskscope.stats import (
     Estimate,
     JudgeAccuracy,
@@ -82,6 +83,10 @@ class RunSummary(BaseModel):
         default=None,
         description="Unsafe rates with the headline judge's error folded in: from its shipped "
         "leave-one-dataset-out figures by default (kind 'transfer'), or from --judge-eval counts (kind 'validation')",
+    )
+    attack_success: dict[str, Any] | None = Field(
+        default=None,
+        description="Per attack: success rate overall and per hazard, lift over the base case (paired), any-of-k",
     )
     judge_card: dict[str, Any] | None = Field(
         default=None, description="What the headline judge is, how well it transfers, and which rate leads"
@@ -214,6 +219,7 @@ def summarise_rows(
         else None,
         corrected=corrected,
         judge_card=card,
+        attack_success=attack_figures(rows, primary),
     )
 
 

@@ -68,12 +68,36 @@ def print_summary(summary: RunSummary, files: dict[str, Path], console: Console 
     )
     if summary.grade is not None:
         _print_grade(console, summary.grade)
+    if summary.attack_success is not None:
+        console.print(_attack_table(summary.attack_success))
     unassessed = summary.overall.unassessed_reasons
     if unassessed:
         reasons = ", ".join(f"{k}: {v}" for k, v in sorted(unassessed.items()))
         console.print(f"[yellow]Unassessed (not counted as safe or unsafe)[/]: {reasons}")
     for label, path in files.items():
         console.print(f"{label}: {path}")
+
+
+def _attack_table(figures: dict[str, Any]) -> Table:
+    """Attack success beside the base case on the same prompts: the lift is a paired difference."""
+    base = figures["base"]
+    table = Table(title=f"Attacks (judge {figures['judge']}; base case {_pct(base['point'])} {_interval(base)})")
+    for column in ("attack", "success", "95% CI", "lift (pp)", "lift 95% CI", "pairs", "Holm p", "any of k"):
+        table.add_column(column, justify="left" if column == "attack" else "right")
+    for row in figures["attacks"]:
+        lift = row["lift"]
+        diff = lift["difference"]
+        table.add_row(
+            escape(row["attack"]),
+            _pct(row["success"]["point"]),
+            _interval(row["success"]),
+            "—" if diff["point"] != diff["point"] else f"{100 * diff['point']:+.1f}",
+            f"[{100 * diff['low']:+.1f}, {100 * diff['high']:+.1f}]",
+            str(lift["pairs"]),
+            f"{lift['p_adjusted']:.3g}",
+            f"{row['successes']}/{row['cases']}",
+        )
+    return table
 
 
 def _print_grade(console: Console, grade: dict[str, Any]) -> None:

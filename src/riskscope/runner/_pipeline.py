@@ -14,8 +14,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 
+from riskscope.attacks import AttackChain, Undecodable, build_chain, expand
 from riskscope.config import RunConfig
-from riskscope.core import Message, Response, RunRecord, RunStatus, TestCase, Variant, Verdict, stable_hash
+from riskscope.core import Message, Response, RunRecord, RunStatus, TestCase, Verdict, stable_hash
 from riskscope.errors import ConfigError
 from riskscope.judges import Judge, build_judge
 from riskscope.runner.progress import Progress, SilentProgress
@@ -57,14 +58,30 @@ def load_cases(config: RunConfig) -> list[TestCase]:
     return select_cases([build_suite(spec) for spec in config.suites], config.selection, limit=config.limit)
 
 
+def build_chains(config: RunConfig) -> dict[str, AttackChain]:
+    """The configured attack chains by spec; an unknown attack or option fails here, before a run."""
+    chains: dict[str, AttackChain] = {}
+    for spec in config.attacks:
+        chain = build_chain(spec)
+        chains.setdefault(chain.spec, chain)
+    if config.no_base and not chains:
+        raise ConfigError("no_base (--no-base) needs at least one attack: nothing would be run")
+    return chains
+
+
 def plan_items(config: RunConfig, cases: Sequence[TestCase]) -> Iterator[ItemRow]:
-    """Every (variant, persona) pair as an item with deterministic item id and cache key."""
+    """Every (variant, persona) pair as an item with deterministic item id and cache key.
+
+    The variants of a case are the case as written (unless ``no_base``) and every attack chain's
+    outputs; a plain run's variant is the case itself, so its item ids are as they always were.
+    """
     target_identity = config.target.cache_identity()
     decoding = config.decoding.model_dump(mode="json")
     personas = config.personas or ()
+    chains = list(build_chains(config).values())
     seq = 0
-    for case in cases:
-        variant = Variant.of(case)
+    variants = (v for case in cases for v in expand(case, chains, base=not config.no_base))
+    for variant in variants:
         for persona in personas or (None,):
             messages: tuple[Message, ...] = variant.messages
             if persona is not None and persona.system_prompt:
@@ -98,7 +115,27 @@ def open_run(store: Store, config: RunConfig, *, resume: str | None, fresh: bool
     return store.create_run(config.model_dump(mode="json"), config_hash, _versions())
 
 
-async def _judge_all(judges: dict[str, Judge], case: TestCase, response: Response) -> dict[str, Verdict]:
+def decoded_for_judges(chain: AttackChain | None, response: Response) -> Response | str:
+    """The response as the judges should read it: an answer-in-kind attack's answer decoded (the
+    raw text stays in the store and in ``metadata["raw_text"]``), or the reason it cannot be."""
+    if chain is None or not response.ok or not response.text:
+        return response
+    try:
+        text = chain.decode(response.text)
+    except Undecodable as exc:
+        return f"undecodable: {exc}"
+    if text == response.text:
+        return response
+    return response.model_copy(update={"text": text, "metadata": {**response.metadata, "raw_text": response.text}})
+
+
+async def _judge_all(
+    judges: dict[str, Judge], case: TestCase, response: Response, chain: AttackChain | None = None
+) -> dict[str, Verdict]:
+    readable = decoded_for_judges(chain, response)
+    if isinstance(readable, str):  # garbage is not evidence either way
+        return {key: Verdict.unassessed(key, readable, version=judge.version) for key, judge in judges.items()}
+    response = readable
     verdicts: dict[str, Verdict] = {}
     for key, judge in judges.items():
         try:
@@ -126,6 +163,7 @@ async def execute(
     # Everything that can fail on bad input (names, files, judge set-up) fails before a run exists.
     judges = {str(spec): build_judge(spec) for spec in config.judges}
     make_target = targets.get(config.target.name)
+    chains = build_chains(config)
     cases = load_cases(config)
     items = list(plan_items(config, cases))
     run = open_run(store, config, resume=resume, fresh=fresh)
@@ -157,7 +195,8 @@ async def execute(
 
     async def finish(item: ItemRow, response: Response) -> None:
         try:
-            verdicts = await _judge_all(judges, item.variant.case, response)
+            chain = chains.get(item.variant.attack) if item.variant.lineage else None
+            verdicts = await _judge_all(judges, item.variant.case, response, chain)
             store.put_verdicts(run.id, item.item_id, verdicts)
             for key, verdict in verdicts.items():
                 # An ensemble flags items its members disagree on; a human settles them.

@@ -12,14 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from riskscope.core import attack_label
 from riskscope.reports._view import estimate_dict
 from riskscope.taxonomy import hazard_name, top_level
 
 _REFUSED = {"full_refusal", "partial_refusal"}
-
-
-def _attack(lineage: tuple[str, ...]) -> str:
-    return "+".join(lineage) if lineage else "none"
 
 
 def _figures(key: str, name: str, counts: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
@@ -67,7 +64,7 @@ def run_figures(counts: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "hazards": _grouped(hazardous, lambda r: top_level(r["hazard"] or "unknown"), hazard_name),
         "personas": _grouped(hazardous, lambda r: r["persona"], str),
-        "attacks": _grouped(hazardous, lambda r: _attack(r["lineage"]), str),
+        "attacks": _grouped(hazardous, lambda r: attack_label(r["lineage"]), str),
         "overall": _figures("all", "All hazards (pooled)", hazardous),
         "over_refusal": over_refusal,
         "benign_controls": sum(r["count"] for r in benign),

@@ -1,0 +1,182 @@
+"""The Attack extension point: a variant in, one or more attacked variants out, each with lineage.
+
+An attack is a step of a *chain* (``base64+refusal_suppression``): each step transforms the
+variants the previous step produced, and appends its spec to their lineage, so every attacked item
+names exactly what was done to it and pairs with its un-attacked base case (same case id). Attacks
+that ask the model to answer in kind (encodings) also *decode* the answer before the judges read
+it; an answer that cannot be decoded is UNASSESSED ("undecodable"), never safe.
+
+Specs are ``NAME`` or ``NAME:key=value,key=value``; each attack validates its options with a
+pydantic model, so an unknown option or a bad value is one clear error before anything runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from riskscope.core import Message, Registry, TestCase, Variant, stable_hash
+from riskscope.errors import ConfigError
+
+__all__ = [
+    "Attack",
+    "AttackChain",
+    "AttackFactory",
+    "AttackOptions",
+    "TextAttack",
+    "Undecodable",
+    "attack",
+    "attacks",
+    "build_chain",
+    "expand",
+    "parse_attack_spec",
+]
+
+
+class Undecodable(ValueError):
+    """The model's answer could not be decoded from the encoding it was asked to answer in."""
+
+
+class AttackOptions(BaseModel):
+    """Base of every attack's options: unknown keys are refused (a typo must not run silently)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@runtime_checkable
+class Attack(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def spec(self) -> str: ...
+
+    def apply(self, variant: Variant) -> list[Variant]: ...
+
+    def decode(self, text: str) -> str: ...
+
+
+AttackFactory = Callable[[dict[str, str]], Attack]
+
+attacks: Registry[AttackFactory] = Registry(
+    "attack",
+    "riskscope.attacks",
+    builtin_modules=("riskscope.attacks.encodings", "riskscope.attacks.prompts", "riskscope.attacks.templates"),
+)
+
+
+def attack(name: str, summary: str = "") -> Callable[[AttackFactory], AttackFactory]:
+    """Register an attack factory under ``name`` (used as ``--attack NAME[:k=v,…]``)."""
+    return attacks.register(name, summary)
+
+
+def parse_attack_spec(spec: str) -> tuple[str, dict[str, str]]:
+    """``NAME:k=v,k2=v2`` → (name, options); values stay text for the attack's options model."""
+    name, _, rest = spec.strip().partition(":")
+    if not name:
+        raise ConfigError(f"empty attack spec {spec!r}: expected NAME or NAME:key=value,…")
+    options: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in rest.split(","))):
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"attack {spec!r}: option {part!r} must be key=value")
+        options[key.strip()] = value.strip()
+    return name, options
+
+
+def validate_options(name: str, model: type[AttackOptions], options: dict[str, str]) -> Any:
+    try:
+        return model.model_validate(options)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "(options)"
+        known = ", ".join(model.model_fields) or "none"
+        raise ConfigError(f"attack {name!r}: option {field!r}: {first['msg']} (options: {known})") from exc
+
+
+class TextAttack:
+    """A single-turn attack that rewrites the last user message (most attacks): subclasses set
+    ``name`` and ``Options`` and implement :meth:`rewrite`; multi-output attacks override
+    :meth:`choices` to return several (label, rewrite) pairs."""
+
+    name: ClassVar[str] = ""
+    Options: ClassVar[type[AttackOptions]] = AttackOptions
+
+    def __init__(self, options: dict[str, str]) -> None:
+        self.options = validate_options(self.name, self.Options, options)
+        shown = ",".join(f"{k}={v}" for k, v in sorted(options.items()))
+        self.spec = f"{self.name}:{shown}" if shown else self.name
+
+    def rewrite(self, prompt: str, case: TestCase) -> str:
+        raise NotImplementedError
+
+    def choices(self, prompt: str, case: TestCase) -> list[tuple[str, str]]:
+        """(choice label, rewritten prompt) pairs; one unlabelled choice for most attacks."""
+        return [("", self.rewrite(prompt, case))]
+
+    def decode(self, text: str) -> str:
+        return text
+
+    def apply(self, variant: Variant) -> list[Variant]:
+        messages = list(variant.messages)
+        last = max((i for i, m in enumerate(messages) if m.role == "user"), default=None)
+        if last is None:
+            return []  # nothing a single-turn attack can rewrite
+        out: list[Variant] = []
+        for label, text in self.choices(messages[last].content or "", variant.case):
+            step = f"{self.spec}#{label}" if label else self.spec
+            new = [*messages[:last], Message(role="user", content=text), *messages[last + 1 :]]
+            lineage = (*variant.lineage, step)
+            out.append(
+                Variant(
+                    id=stable_hash({"parent": variant.id, "step": step}),
+                    case=variant.case,
+                    messages=tuple(new),
+                    lineage=lineage,
+                )
+            )
+        return out
+
+
+@dataclass(frozen=True)
+class AttackChain:
+    """Attacks applied in order (``a+b``: ``b`` transforms what ``a`` produced)."""
+
+    spec: str
+    steps: tuple[Attack, ...]
+
+    def apply(self, variant: Variant) -> list[Variant]:
+        current = [variant]
+        for step in self.steps:
+            current = [out for v in current for out in step.apply(v)]
+        return current
+
+    def decode(self, text: str) -> str:
+        """Undo the answer-in-kind encodings, last applied first; raises :class:`Undecodable`."""
+        for step in reversed(self.steps):
+            text = step.decode(text)
+        return text
+
+
+def build_chain(spec: str) -> AttackChain:
+    """A chain from ``a[:opts]+b[:opts]``; unknown attacks and options fail here, before a run."""
+    parts = [p for p in (s.strip() for s in spec.split("+")) if p]
+    if not parts:
+        raise ConfigError(f"empty attack chain {spec!r}")
+    steps = []
+    for part in parts:
+        name, options = parse_attack_spec(part)
+        steps.append(attacks.get(name)(options))
+    return AttackChain("+".join(s.spec for s in steps), tuple(steps))
+
+
+def expand(case: TestCase, chains: Sequence[AttackChain], *, base: bool = True) -> list[Variant]:
+    """The variants of one case: the base case (unless ``base`` is False) and every chain's outputs."""
+    plain = Variant.of(case)
+    out = [plain] if base else []
+    for chain in chains:
+        out.extend(chain.apply(plain))
+    return out
