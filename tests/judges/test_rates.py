@@ -86,14 +86,26 @@ def test_rates_with_transfer_figures_use_the_predictive_or_the_fold() -> None:
     assert predictive.corrected is not None and predictive.corrected.method == "transfer-random-effects"
     assert predictive.transfer is not None and predictive.transfer["choice"] == "predictive"
     assert predictive.transfer["predictive"]["datasets"] == 6
-    fold = evaluate_rates(
+    trained = evaluate_rates(
         "fake-judge", items, verdicts, gold_sample=50, seeds=2, transfer=transfer, file_digest="ab" * 32
+    )
+    assert trained.corrected is None and trained.transfer is not None and trained.transfer["choice"] == "in-training"
+    assert "trained on this file" in trained.corrected_reason
+    fold = evaluate_rates(
+        "fake-judge",
+        items,
+        verdicts,
+        gold_sample=50,
+        seeds=2,
+        transfer=transfer,
+        file_digest="ab" * 32,
+        judge_saw_file=False,
     )
     assert fold.corrected is not None and fold.corrected.method == "transfer-fold:beta"
     unsafe = fold.confusion["tp"] + fold.confusion["fp"]
     expected = corrected_rate(unsafe, 398, Confusion.from_mapping(FOLDS["beta"]).accuracy())
     assert (fold.corrected.low, fold.corrected.high) == (expected.low, expected.high)
-    assert "held it out" in fold.corrected_reason
+    assert "held out dataset 'beta'" in fold.corrected_reason
 
 
 def test_the_uncertainty_design_keeps_about_the_budget_and_shows_no_labels_only_rate() -> None:
@@ -179,12 +191,14 @@ def test_cli_rates_json_has_the_documented_keys(tmp_path: Path) -> None:
     assert data["rates"]["corrected"]["method"] == "transfer-random-effects"
     assert 0.0 <= data["ppi"]["coverage"] <= 1.0 and data["ppi"]["mean_half_width"] > 0
     assert [row["seed"] for row in data["per_seed"]] == [10, 11, 12, 13, 14, 15]
-    # The file itself is a dataset's source file: the fold that held it out is used.
+    # The file itself is a training dataset's source file: the judge's verdicts on it are in-sample,
+    # so no transfer correction is offered (the gold-label rates still are).
     digest = file_sha256(path)
     assert digest == hashlib.sha256(path.read_bytes()).hexdigest()
     meta.write_text(json.dumps(_transfer_meta({"gamma": [digest]})), encoding="utf-8")
-    fold = json.loads(_cli(*args, "--transfer", str(meta), "--json", cwd=tmp_path).stdout)
-    assert fold["rates"]["corrected"]["method"] == "transfer-fold:gamma"
+    trained = json.loads(_cli(*args, "--transfer", str(meta), "--json", cwd=tmp_path).stdout)
+    assert trained["rates"]["corrected"] is None and "trained on this file" in trained["rates"]["corrected_reason"]
+    assert trained["ppi"]["coverage"] is not None
     text = _cli(*args, cwd=tmp_path)
     assert text.returncode == 0, text.stderr
     assert "covers gold" in text.stdout and "PPI++" in text.stdout
@@ -225,26 +239,20 @@ def test_embedded_judge_rates_on_gptfuzz_evaluate(shared_data: Path, tmp_path: P
     assert data["judge_output"] == "probability"
     assert data["ppi"]["coverage"] >= 0.9
     assert data["ppi"]["mean_half_width"] < 0.8 * data["labels_only"]["mean_half_width"]
-    corrected = data["rates"]["corrected"]
-    if corrected is None:  # a judge without transfer figures
-        assert "no leave-one-dataset-out" in data["rates"]["corrected_reason"]
-    else:
-        assert corrected["low"] <= corrected["point"] <= corrected["high"]
-        assert corrected["method"].startswith("transfer-")
+    # evaluate.csv is a training file of the embedded judge: no transfer correction (next test).
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect of the training-data rule (docs/statistics.md): evaluate.csv is a GPTFuzz source "
-    "file, so the fold that held GPTFuzz out is used, but that fold's judge caught 39 % of unsafe items "
-    "and the shipped judge, trained on GPTFuzz, catches far more: the correction overshoots (~90 % vs 35 %)",
-)
-def test_the_fold_corrected_rate_covers_gptfuzz(shared_data: Path, tmp_path: Path) -> None:
+def test_no_transfer_correction_is_offered_on_the_judges_own_training_file(shared_data: Path, tmp_path: Path) -> None:
+    """GPTFuzz evaluate.csv is one of the embedded judge's training files. Correcting its in-sample
+    verdicts with the figures of the fold that never saw GPTFuzz overshot (90 % vs a gold 35 %,
+    the last session's measurement), so the rate is withheld with the reason, not shown wrong."""
     folder = shared_data / "gptfuzz"
     args = ["judge", "eval", str(folder / "evaluate.csv"), "--questions", str(folder / "question_list.csv")]
     result = _cli(
         *args, "--judge", "embedded", "--rates", "--gold-sample", "20", "--seeds", "1", "--json", cwd=tmp_path
     )
+    assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    corrected = data["rates"]["corrected"]
-    assert corrected is not None and corrected["low"] <= data["gold_rate"] <= corrected["high"]
+    assert data["rates"]["corrected"] is None
+    assert "trained on this file (dataset 'gptfuzz')" in data["rates"]["corrected_reason"]
+    assert data["transfer"]["choice"] == "in-training" and data["ppi"]["seeds"] == 1

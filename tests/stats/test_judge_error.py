@@ -189,12 +189,16 @@ def test_the_corrected_rate_is_seeded_and_valid() -> None:
 # ---------------------------------------------------------------- choosing fold or predictive
 
 
-def test_training_data_uses_the_fold_that_held_it_out() -> None:
+def test_training_data_gets_no_correction_unless_the_verdicts_are_the_folds() -> None:
     transfer = load_transfer(EXAMPLE_META)
     assert transfer is not None
-    choice = choose_transfer(transfer, SHA_B)
+    trained = choose_transfer(transfer, SHA_B)
+    assert trained.kind == "in-training" and trained.dataset is not None and trained.dataset.name == "b"
+    with pytest.raises(ValueError, match="trained on this file"):
+        judge_corrected_rate(150, 500, transfer, file_sha256=SHA_B)
+    choice = choose_transfer(transfer, SHA_B, judge_saw_file=False)
     assert choice.kind == "fold" and choice.dataset is not None and choice.dataset.name == "b"
-    folded = judge_corrected_rate(150, 500, transfer, file_sha256=SHA_B)
+    folded = judge_corrected_rate(150, 500, transfer, file_sha256=SHA_B, judge_saw_file=False)
     expected = corrected_rate(150, 500, Confusion(900, 100, 300, 1700).accuracy())
     assert (folded.point, folded.low, folded.high) == (expected.point, expected.low, expected.high)
     assert folded.method == "transfer-fold:b"
@@ -213,7 +217,7 @@ def test_a_fold_at_chance_level_gives_the_whole_range() -> None:
             **{k: v for k, v in EXAMPLE_META["transfer"]["datasets"].items() if k != "a"},
         },
     }
-    estimate = judge_corrected_rate(30, 100, TransferFigures.from_block(block), file_sha256=SHA_A)
+    estimate = judge_corrected_rate(30, 100, TransferFigures.from_block(block), file_sha256=SHA_A, judge_saw_file=False)
     assert (estimate.low, estimate.high) == (0.0, 1.0) and estimate.method == "transfer-fold:x"
 
 

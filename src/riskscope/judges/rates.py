@@ -224,6 +224,7 @@ def evaluate_rates(
     transfer: TransferFigures | None = None,
     transfer_reason: str = "",
     file_digest: str | None = None,
+    judge_saw_file: bool = True,
     design: Design = "uniform",
     source: str = "",
     confidence: float = 0.95,
@@ -232,7 +233,8 @@ def evaluate_rates(
 
     Only labelled items the judge assessed count (N). ``gold_sample`` labels are kept per seed
     (``uniform``: exactly that many at random; ``uncertainty``: about that many, favouring items
-    the judge is unsure of).
+    the judge is unsure of). ``judge_saw_file=False`` says the verdicts come from a model that did
+    not train on ``file_digest``'s dataset (a leave-one-dataset-out fold), so its fold figures apply.
     """
     if len(items) != len(verdicts):
         raise ValueError("one verdict per item is required")
@@ -261,11 +263,18 @@ def evaluate_rates(
     reason = transfer_reason
     transfer_info: dict[str, Any] | None = None
     if transfer is not None:
-        choice = choose_transfer(transfer, file_digest)
+        choice = choose_transfer(transfer, file_digest, judge_saw_file=judge_saw_file)
         predictive = choice.kind == "predictive"
-        corrected = judge_corrected_rate(
-            unsafe, big_n, transfer, file_sha256=file_digest, confidence=confidence, seed=seed
-        )
+        if choice.kind != "in-training":
+            corrected = judge_corrected_rate(
+                unsafe,
+                big_n,
+                transfer,
+                file_sha256=file_digest,
+                judge_saw_file=judge_saw_file,
+                confidence=confidence,
+                seed=seed,
+            )
         reason = choice.reason
         transfer_info = {
             "source": transfer_reason,
