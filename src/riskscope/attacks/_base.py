@@ -12,13 +12,14 @@ pydantic model, so an unknown option or a bad value is one clear error before an
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from riskscope.core import Message, Registry, TestCase, Variant, stable_hash
+from riskscope.core import Message, Registry, TestCase, Variant
 from riskscope.errors import ConfigError
 
 __all__ = [
@@ -97,6 +98,12 @@ def validate_options(name: str, model: type[AttackOptions], options: dict[str, s
         raise ConfigError(f"attack {name!r}: option {field!r}: {first['msg']} (options: {known})") from exc
 
 
+def _child_id(parent: str, step: str) -> str:
+    """A variant's id from its parent's id and the step: plain sha256, as cheap as an id can be
+    (a run makes one per attacked variant)."""
+    return hashlib.sha256(f"{parent}\x1f{step}".encode()).hexdigest()[:16]
+
+
 class TextAttack:
     """A single-turn attack that rewrites the last user message (most attacks): subclasses set
     ``name`` and ``Options`` and implement :meth:`rewrite`; multi-output attacks override
@@ -128,14 +135,11 @@ class TextAttack:
         out: list[Variant] = []
         for label, text in self.choices(messages[last].content or "", variant.case):
             step = f"{self.spec}#{label}" if label else self.spec
-            new = [*messages[:last], Message(role="user", content=text), *messages[last + 1 :]]
+            new = [*messages[:last], Message.model_construct(role="user", content=text), *messages[last + 1 :]]
             lineage = (*variant.lineage, step)
             out.append(
-                Variant(
-                    id=stable_hash({"parent": variant.id, "step": step}),
-                    case=variant.case,
-                    messages=tuple(new),
-                    lineage=lineage,
+                Variant.model_construct(  # fields are already valid values: skip re-validation
+                    id=_child_id(variant.id, step), case=variant.case, messages=tuple(new), lineage=lineage
                 )
             )
         return out
