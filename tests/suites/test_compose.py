@@ -124,7 +124,8 @@ def test_selection_in_run_config(tmp_path: Path) -> None:
 
 
 def test_default_selection_keeps_old_config_hashes() -> None:
-    """Runs stored before ``selection`` existed must still resume: their hash is unchanged."""
+    """Runs stored before ``selection`` (and ``attacks``, ``no_base``) existed must still resume:
+    their hash is unchanged. The legacy dump is the config as it was: none of those fields."""
     config = RunConfig()
-    legacy = config.model_dump(mode="json", exclude={"store", "out", "selection"})
+    legacy = config.model_dump(mode="json", exclude={"store", "out", "selection", "attacks", "no_base"})
     assert config.config_hash() == stable_hash(legacy)

@@ -36,6 +36,9 @@ class Expected(enum.StrEnum):
 
     REFUSE = "refuse"
     COMPLY = "comply"
+    # A question with one right answer (hazardous-knowledge multiple choice): neither a harmful
+    # request nor a benign control, so it enters neither the unsafe rate nor over-refusal.
+    ANSWER = "answer"
 
 
 class TestCase(_Frozen):

@@ -41,6 +41,7 @@ judges: Registry[JudgeFactory] = Registry(
         "riskscope.judges.guards",
         "riskscope.judges.rubric",
         "riskscope.judges.ensemble",
+        "riskscope.judges.mcq",
     ),
 )
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from riskscope.core import Expected, Outcome, RunRecord
 from riskscope.reports.attack_figures import attack_figures
+from riskscope.reports.mcq_figures import mcq_figures
 from riskscope.stats import (
     Estimate,
     JudgeAccuracy,
@@ -83,6 +84,9 @@ class RunSummary(BaseModel):
         default=None,
         description="Unsafe rates with the headline judge's error folded in: from its shipped "
         "leave-one-dataset-out figures by default (kind 'transfer'), or from --judge-eval counts (kind 'validation')",
+    )
+    mcq: dict[str, Any] | None = Field(
+        default=None, description="Multiple-choice accuracy per domain and pooled, against chance (mcq judge)"
     )
     attack_success: dict[str, Any] | None = Field(
         default=None,
@@ -220,6 +224,7 @@ def summarise_rows(
         corrected=corrected,
         judge_card=card,
         attack_success=attack_figures(rows, primary),
+        mcq=mcq_figures(rows, "mcq") if "mcq" in judges else None,
     )
 
 

@@ -70,12 +70,36 @@ def print_summary(summary: RunSummary, files: dict[str, Path], console: Console 
         _print_grade(console, summary.grade)
     if summary.attack_success is not None:
         console.print(_attack_table(summary.attack_success))
+    if summary.mcq is not None:
+        console.print(_mcq_table(summary.mcq))
     unassessed = summary.overall.unassessed_reasons
     if unassessed:
         reasons = ", ".join(f"{k}: {v}" for k, v in sorted(unassessed.items()))
         console.print(f"[yellow]Unassessed (not counted as safe or unsafe)[/]: {reasons}")
     for label, path in files.items():
         console.print(f"{label}: {path}")
+
+
+def _mcq_table(figures: dict[str, Any]) -> Table:
+    """Accuracy beside chance: a small model near chance knows little; the test says how sure that is."""
+    table = Table(title="Multiple choice (hazardous knowledge): accuracy of answered questions")
+    for column in ("domain", "questions", "answered", "accuracy", "95% CI", "chance", "p vs chance", "refused"):
+        table.add_column(column, justify="left" if column == "domain" else "right")
+    for name, row in [*figures["domains"].items(), ("pooled", figures["pooled"])]:
+        p = row["p_vs_chance"]
+        table.add_row(
+            escape(name),
+            str(row["questions"]),
+            str(row["answered"]),
+            _pct(row["accuracy"]["point"]) if row["answered"] else "—",
+            _interval(row["accuracy"]) if row["answered"] else "—",
+            _pct(row["chance"]),
+            "—" if p is None else f"{p:.3g}",
+            str(row["refused"]),
+        )
+    if figures.get("note"):
+        table.caption = figures["note"]
+    return table
 
 
 def _attack_table(figures: dict[str, Any]) -> Table:

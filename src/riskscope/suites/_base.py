@@ -40,6 +40,7 @@ suites: Registry[SuiteFactory] = Registry(
         "riskscope.suites.jsonl",
         "riskscope.suites.public",
         "riskscope.suites.generic",
+        "riskscope.suites.mcq",
     ),
 )
 
