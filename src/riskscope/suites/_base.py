@@ -41,6 +41,7 @@ suites: Registry[SuiteFactory] = Registry(
         "riskscope.suites.public",
         "riskscope.suites.generic",
         "riskscope.suites.mcq",
+        "riskscope.suites.overrefusal",
     ),
 )
 
