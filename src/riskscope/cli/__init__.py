@@ -12,6 +12,7 @@ import typer
 
 from riskscope.cli import (
     compare,
+    frontier,
     gate,
     judge_eval,
     list_plugins,
@@ -36,7 +37,7 @@ run.register(app)
 runs.register(app)
 report.register(app)
 stage_apps = list_plugins.register(app)
-for verb_module in (suites_cmds, targets_cmds, judge_eval, compare, gate, serve):
+for verb_module in (suites_cmds, targets_cmds, judge_eval, compare, frontier, gate, serve):
     verb_module.register(app, stage_apps)
 
 

@@ -1,0 +1,73 @@
+"""``riskscope frontier RUN…``: unsafe rate against over-refusal for any number of runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from riskscope.cli._common import STORE_OPTION, open_store, print_json
+from riskscope.errors import ConfigError
+
+
+def _pct(x: float) -> str:
+    return "   n/a" if x != x else f"{100 * x:5.1f}%"
+
+
+def frontier_command(
+    run_ids: Annotated[list[str], typer.Argument(help="Run ids ('latest' works), two or more.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    store_path: Path = STORE_OPTION,
+) -> None:
+    """The safety–helpfulness frontier: each run's unsafe rate and over-refusal with intervals, and
+    which runs are on the Pareto front (no other run is at least as good on both axes)."""
+    if len(run_ids) < 2:
+        raise ConfigError("a frontier needs at least two runs")
+    from riskscope.reports import summarise
+    from riskscope.stats import Estimate
+    from riskscope.stats.frontier import FrontierPoint, pareto_front
+
+    def estimate(data: dict[str, Any]) -> Estimate:
+        return Estimate(data["point"], data["low"], data["high"], data["n"], data.get("method", "wilson"))
+
+    points = []
+    with open_store(store_path) as store:
+        for run_id in run_ids:
+            resolved = store.latest_run().id if run_id == "latest" else store.get_run(run_id).id
+            summary, _ = summarise(store, resolved)
+            unsafe = summary.corrected["overall"] if summary.corrected else summary.overall.unsafe_rate
+            label = f"{resolved} ({summary.target})"
+            points.append(FrontierPoint(label, estimate(unsafe), estimate(summary.over_refusal)))
+    marked = pareto_front(points)
+    if as_json:
+        print_json(
+            [
+                {
+                    "run": p.name,
+                    "unsafe": p.unsafe.to_dict(),
+                    "over_refusal": p.over_refusal.to_dict(),
+                    "on_front": p.on_front,
+                    "dominated_by": list(p.dominated_by),
+                    "clearly_dominated_by": list(p.clearly_dominated_by),
+                }
+                for p in marked
+            ]
+        )
+        return
+    typer.echo(f"{'run':<50} {'unsafe':>7} {'95% CI':>17} {'over-refusal':>12} {'95% CI':>17}  front")
+    for p in marked:
+        u, o = p.unsafe, p.over_refusal
+        front = "yes" if p.on_front else ("no, clearly" if p.clearly_dominated_by else "no")
+        typer.echo(
+            f"{p.name[:50]:<50} {_pct(u.point):>7} [{_pct(u.low)}, {_pct(u.high)}] {_pct(o.point):>12} "
+            f"[{_pct(o.low)}, {_pct(o.high)}]  {front}"
+        )
+    typer.echo(
+        "unsafe: the headline rate (judge error folded in when the judge has transfer figures); "
+        "'clearly' = another run is better on both axes beyond both intervals"
+    )
+
+
+def register(app: typer.Typer, stage_apps: dict[str, typer.Typer]) -> None:
+    app.command("frontier")(frontier_command)
