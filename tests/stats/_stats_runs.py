@@ -21,13 +21,14 @@ def write_run(
     benign_refused: int = 2,
     headline: str = "refusal",
     version: str = "1",
+    target_arg: str | None = None,
 ) -> str:
     """Cases 0..3*per_hazard-1 are hazard probes (invented text); ``unsafe_ids`` are judged unsafe.
 
     ``headline`` names the first judge in the run's config and ``version`` its verdicts' judge
     version (the verdicts are stored under that name), for the reference-judge checks.
     """
-    config = {"target": {"name": "fake", "arg": label}, "judges": [{"name": headline}, {"name": "other"}]}
+    config = {"target": {"name": "fake", "arg": target_arg or label}, "judges": [{"name": headline}, {"name": "other"}]}
     run = store.create_run(config, f"hash-{label}", {"riskscope": "test"})
     items = []
     for i in range(per_hazard * len(HAZARDS) + benign):

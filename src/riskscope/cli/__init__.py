@@ -22,6 +22,7 @@ from riskscope.cli import (
     serve,
     suites_cmds,
     targets_cmds,
+    trend,
 )
 from riskscope.errors import RiskscopeError
 
@@ -37,7 +38,7 @@ run.register(app)
 runs.register(app)
 report.register(app)
 stage_apps = list_plugins.register(app)
-for verb_module in (suites_cmds, targets_cmds, judge_eval, compare, frontier, gate, serve):
+for verb_module in (suites_cmds, targets_cmds, judge_eval, compare, frontier, gate, trend, serve):
     verb_module.register(app, stage_apps)
 
 
