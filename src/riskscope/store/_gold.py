@@ -18,11 +18,25 @@ from datetime import UTC, datetime
 
 from riskscope.errors import ConfigError
 
-__all__ = ["GOLD_LABELS", "LABELLER_KINDS", "GoldDraw", "GoldItem", "GoldLabel", "GoldTables"]
+__all__ = [
+    "GOLD_LABELS",
+    "LABELLER_KINDS",
+    "LOW_CONFIDENCE_MARGIN",
+    "REVIEW_REASONS",
+    "GoldDraw",
+    "GoldItem",
+    "GoldLabel",
+    "GoldTables",
+]
 
 GOLD_LABELS = ("safe", "unsafe", "unassessable")
 """What a gold labeller may say; ``unassessable`` is non-response (the item cannot be judged)."""
 LABELLER_KINDS = ("human", "judge")
+REVIEW_REASONS = ("disagree", "low_confidence", "flagged", "gold")
+"""Why an item is in the review queue: the run's judges disagree on it; the headline judge's
+P(unsafe) is near its threshold; a person (or an ensemble judge) flagged it; it is in the gold sample."""
+LOW_CONFIDENCE_MARGIN = 0.15
+"""A verdict is low-confidence when its stated P(unsafe) is within this of the judge's threshold."""
 
 
 @dataclass(frozen=True)
@@ -152,6 +166,46 @@ class GoldTables:
             (judge, run_id),
         ).fetchall()
         return [(r[0], r[1], r[2], None if r[3] is None else str(r[3])) for r in rows]
+
+    def review_reasons(self, run_id: str, judges: Sequence[str]) -> dict[str, set[str]]:
+        """Every item of the review queue with its reasons (:data:`REVIEW_REASONS`), in grouped SQL.
+
+        ``judges`` are the run's judges, the first the headline one. Disagreement counts assessed
+        verdicts only (an unassessed verdict is no opinion); an ensemble's own "judges disagree"
+        entries join it.
+        """
+        reasons: dict[str, set[str]] = {}
+
+        def add(item_ids: Sequence[str] | set[str], reason: str) -> None:
+            for item_id in item_ids:
+                reasons.setdefault(item_id, set()).add(reason)
+
+        if len(judges) > 1:
+            marks = ",".join("?" for _ in judges)
+            rows = self._db.execute(
+                f"SELECT item_id FROM verdicts WHERE run_id = ? AND judge IN ({marks}) "
+                "AND outcome IN ('safe', 'unsafe') GROUP BY item_id HAVING COUNT(DISTINCT outcome) > 1",
+                (run_id, *judges),
+            ).fetchall()
+            add([r[0] for r in rows], "disagree")
+        if judges:
+            rows = self._db.execute(
+                "SELECT item_id FROM verdicts WHERE run_id = ? AND judge = ? AND outcome IN ('safe', 'unsafe') "
+                "AND json_extract(verdict, '$.labels.p_unsafe') IS NOT NULL "
+                "AND ABS(CAST(json_extract(verdict, '$.labels.p_unsafe') AS REAL) - "
+                "COALESCE(CAST(json_extract(verdict, '$.labels.threshold') AS REAL), 0.5)) < ?",
+                (run_id, judges[0], LOW_CONFIDENCE_MARGIN),
+            ).fetchall()
+            add([r[0] for r in rows], "low_confidence")
+        for item_id, reason in self._db.execute(
+            "SELECT item_id, reason FROM review_queue WHERE run_id = ?", (run_id,)
+        ).fetchall():
+            add([item_id], "disagree" if str(reason).startswith("judges disagree") else "flagged")
+        sampled = self._db.execute(
+            "SELECT item_id FROM gold_items WHERE run_id = ? AND sampled = 1", (run_id,)
+        ).fetchall()
+        add([r[0] for r in sampled], "gold")
+        return reasons
 
     def gold_labels(self, run_id: str) -> dict[str, GoldLabel]:
         rows = self._db.execute(
