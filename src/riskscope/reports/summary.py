@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from riskscope.core import Expected, Outcome, RunRecord
 from riskscope.reports.attack_figures import attack_figures
@@ -98,8 +98,16 @@ class RunSummary(BaseModel):
     ppi: dict[str, Any] | None = Field(
         default=None,
         description="Prediction-powered (PPI++) unsafe rates from the run's gold labels, pooled and per hazard "
-        "(reports.gold.PPIRates.to_dict); None when the run has no gold draw",
+        "(reports.gold.PPIRates.to_dict); None, and left out of the JSON, when the run has no gold draw",
     )
+
+    @model_serializer(mode="wrap")
+    def _without_empty_ppi(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A run without gold labels renders byte for byte as before they existed (golden outputs).
+        data: dict[str, Any] = handler(self)
+        if data.get("ppi") is None:
+            data.pop("ppi", None)
+        return data
 
 
 def _estimate_dict(estimate: Estimate) -> dict[str, Any]:
