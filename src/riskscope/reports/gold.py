@@ -111,7 +111,7 @@ def draw_gold_sample(
             return existing
         raise ConfigError(
             f"run {run_id} already has a gold draw ({existing.design}, n={existing.budget}, seed {existing.seed}); "
-            "pass --redraw to replace it (labels already given are kept)"
+            f"replace it with `riskscope gold draw {run_id} --n N --redraw` (labels already given are kept)"
         )
     population = gold_population(store, run_id)
     size = len(population.item_ids)

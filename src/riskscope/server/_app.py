@@ -282,7 +282,10 @@ def create_app(store_path: Path | str, *, token: str | None = None) -> FastAPI:
             counts = {r: sum(r in found for found in reasons.values()) for r in REVIEW_REASONS}
             queued = {e["item_id"]: e for e in store.review_queue(run_id)}
             gold = store.gold_labels(run_id)
-            order = store.result_ids(run_id, ResultFilter(judge=judges[0] if judges else ""))
+            everything = ResultFilter(judge=judges[0] if judges else "")
+            order: list[str] = id_cache.get(
+                ("ids", run_id, everything), store.change_marker(), lambda: store.result_ids(run_id, everything)
+            )
             wanted = [
                 item_id
                 for item_id in order
