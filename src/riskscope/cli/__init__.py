@@ -14,6 +14,7 @@ from riskscope.cli import (
     compare,
     frontier,
     gate,
+    gold,
     judge_eval,
     list_plugins,
     report,
@@ -38,7 +39,7 @@ run.register(app)
 runs.register(app)
 report.register(app)
 stage_apps = list_plugins.register(app)
-for verb_module in (suites_cmds, targets_cmds, judge_eval, compare, frontier, gate, trend, serve):
+for verb_module in (suites_cmds, targets_cmds, judge_eval, compare, frontier, gate, gold, trend, serve):
     verb_module.register(app, stage_apps)
 
 

@@ -23,8 +23,9 @@ from riskscope.errors import ConfigError
 
 if TYPE_CHECKING:
     from riskscope.reports.summary import RunSummary
-    from riskscope.stats import GatePolicy, GateResult
+    from riskscope.stats import Estimate, GatePolicy, GateResult
     from riskscope.stats.judge_error import TransferFigures
+    from riskscope.store import Store
 
 
 def load_policy(path: Path) -> GatePolicy:
@@ -98,6 +99,7 @@ def gate_command(
         paired = None
         if policy.no_regression is not None and baseline:
             paired = pair_runs(store, baseline, run_id).tables
+        ppi = _ppi_of(store, run_id, policy)
     result = evaluate_gate(
         policy,
         counts,
@@ -105,6 +107,7 @@ def gate_command(
         paired=paired,
         judge_accuracy=judge_accuracy,
         judge_transfer=_transfer_of(summary),
+        ppi_rates=ppi,
     )
     if junit is not None:
         gate_junit(junit, result, run_id)
@@ -133,6 +136,21 @@ def _policy_references(
         path = Path(rule.reference_standard)
         policy_standards.append(path if path.is_absolute() else policy_file.parent / path)
     return policy_runs, policy_standards, rule.force_reference
+
+
+def _ppi_of(store: Store, run_id: str, policy: GatePolicy) -> dict[str, Estimate | None] | None:
+    """PPI++ rates when a rule checks ``rate: ppi``; a run without gold labels is a user error (exit 2)."""
+    if policy.unsafe_rate is None or policy.unsafe_rate.rate != "ppi":
+        return None
+    from riskscope.reports.gold import run_ppi_rates
+
+    rates = run_ppi_rates(store, run_id, confidence=policy.confidence)
+    if rates is None or rates.labelled == 0:
+        raise ConfigError(
+            f"run {run_id} has no gold labels on a drawn sample, and the policy checks rate: ppi "
+            f"(label some: riskscope gold label {run_id} --judge SPEC --n N, or in the dashboard's review queue)"
+        )
+    return {"overall": rates.overall, **rates.hazards}
 
 
 def _transfer_of(summary: RunSummary) -> TransferFigures | None:

@@ -26,12 +26,14 @@ FORMAT_NAMES = "harmbench, xstest, gptfuzz, jbb, pyrit-refusal, jsonl"
 
 
 def _review_items(store_path: Path, run_id: str) -> list[LabelledItem]:
-    """Labelled items from the dashboard's review queue of one run (unlabelled entries skipped)."""
+    """Labelled items from the dashboard's review queue and gold labels of one run (unlabelled skipped)."""
     from riskscope.judges._labelled import items_from_review
 
     with open_store(store_path) as store:
         queue = [row for row in store.review_queue(run_id) if row["label"] is not None]
         labels = {row["item_id"]: row["label"] for row in queue}
+        # Gold labels (review queue page, `riskscope gold label`) are ground truth too; unassessable is none.
+        labels |= {k: g.label for k, g in store.gold_labels(run_id).items() if g.label in ("safe", "unsafe")}
         rows = store.result_rows(run_id, list(labels))
     tuples = []
     for row in rows:

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from riskscope.core import Expected, Outcome, RunRecord
 from riskscope.reports.attack_figures import attack_figures
@@ -95,6 +95,19 @@ class RunSummary(BaseModel):
     judge_card: dict[str, Any] | None = Field(
         default=None, description="What the headline judge is, how well it transfers, and which rate leads"
     )
+    ppi: dict[str, Any] | None = Field(
+        default=None,
+        description="Prediction-powered (PPI++) unsafe rates from the run's gold labels, pooled and per hazard "
+        "(reports.gold.PPIRates.to_dict); None, and left out of the JSON, when the run has no gold draw",
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_empty_ppi(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A run without gold labels renders byte for byte as before they existed (golden outputs).
+        data: dict[str, Any] = handler(self)
+        if data.get("ppi") is None:
+            data.pop("ppi", None)
+        return data
 
 
 def _estimate_dict(estimate: Estimate) -> dict[str, Any]:
@@ -367,4 +380,15 @@ def summarise(
     summary = summarise_rows(
         run, rows, references=references, force_references=force_references, judge_accuracy=judge_accuracy
     )
-    return summary, rows
+    return _with_ppi(summary, store), rows
+
+
+def _with_ppi(summary: RunSummary, store: Store) -> RunSummary:
+    """Add the PPI++ rates of the run's gold labels (reports.gold) and count them on the judge card."""
+    from riskscope.reports.gold import run_ppi_rates
+
+    rates = run_ppi_rates(store, summary.run_id)
+    if rates is None:
+        return summary
+    card = None if summary.judge_card is None else {**summary.judge_card, "gold_labels": rates.labelled}
+    return summary.model_copy(update={"ppi": rates.to_dict(), "judge_card": card})

@@ -24,7 +24,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Red
 from starlette.concurrency import run_in_threadpool
 
 from riskscope.core import Outcome, RunRecord
-from riskscope.errors import RiskscopeError, RunNotFoundError
+from riskscope.errors import ConfigError, RiskscopeError, RunNotFoundError
 from riskscope.reports._view import item_view
 from riskscope.reports.charts import interval_chart, scatter_chart
 from riskscope.reports.html import report_environment
@@ -38,14 +38,20 @@ from riskscope.server._security import (
     new_secret,
     same_secret,
 )
-from riskscope.store import ResultFilter, Store
+from riskscope.store import GOLD_LABELS, REVIEW_REASONS, ResultFilter, Store
 from riskscope.taxonomy import HAZARDS, hazard_name
 
 __all__ = ["create_app"]
 
 PER_PAGE_DEFAULT = 50
 PER_PAGE_MAX = 200
-LABELS = (Outcome.SAFE.value, Outcome.UNSAFE.value)
+LABELS = GOLD_LABELS  # safe, unsafe, unassessable (the item cannot be judged: non-response, not a label)
+REASON_NAMES = {
+    "disagree": "judges disagree",
+    "low_confidence": "low-confidence verdict",
+    "flagged": "flagged by hand",
+    "gold": "gold sample",
+}
 # The report's stylesheet is shared, not copied; the dashboard adds a little of its own.
 _STATIC = {
     "report.css": ("riskscope.reports", "templates/report.css", "text/css; charset=utf-8"),
@@ -263,21 +269,57 @@ def create_app(store_path: Path | str, *, token: str | None = None) -> FastAPI:
 
     @app.get("/runs/{run_id}/review", response_class=HTMLResponse)
     def review(request: Request, run_id: str) -> HTMLResponse:
-        show = request.query_params.get("show", "open")
+        params = request.query_params
+        show = "all" if params.get("show") == "all" else "open"
+        reason = params.get("reason") or "any"
+        if reason != "any" and reason not in REVIEW_REASONS:
+            raise BadRequest(f"reason must be any or one of {', '.join(REVIEW_REASONS)}, got {reason!r}")
+        page_no = _int(params.get("page"), 1, 1, 10**9, "page")
         with open_store() as store:
             run = store.get_run(run_id)
             judges = _judges(run)
-            queue = store.review_queue(run_id)
-            if show != "all":
-                queue = [entry for entry in queue if entry["label"] is None]
-            total = len(queue)
-            page_no = _int(request.query_params.get("page"), 1, 1, 10**9, "page")
-            queue = queue[(page_no - 1) * PER_PAGE_DEFAULT : page_no * PER_PAGE_DEFAULT]
-            rows = {r.item.item_id: r for r in store.result_rows(run_id, [e["item_id"] for e in queue])}
+            reasons = store.review_reasons(run_id, judges)
+            counts = {r: sum(r in found for found in reasons.values()) for r in REVIEW_REASONS}
+            queued = {e["item_id"]: e for e in store.review_queue(run_id)}
+            gold = store.gold_labels(run_id)
+            everything = ResultFilter(judge=judges[0] if judges else "")
+            order: list[str] = id_cache.get(
+                ("ids", run_id, everything), store.change_marker(), lambda: store.result_ids(run_id, everything)
+            )
+            wanted = [
+                item_id
+                for item_id in order
+                if item_id in reasons
+                and (reason == "any" or reason in reasons[item_id])
+                and (show == "all" or (item_id not in gold and (queued.get(item_id) or {}).get("label") is None))
+            ]
+            total = len(wanted)
+            shown = wanted[(page_no - 1) * PER_PAGE_DEFAULT : page_no * PER_PAGE_DEFAULT]
+            rows = {r.item.item_id: r for r in store.result_rows(run_id, shown)}
         judge = judges[0] if judges else ""
-        entries = [
-            {**entry, "item": item_view(rows[entry["item_id"]], judge)} for entry in queue if entry["item_id"] in rows
-        ]
+        entries = []
+        for item_id in shown:
+            if item_id not in rows:
+                continue
+            entry = queued.get(item_id, {})
+            given = gold.get(item_id)
+            entries.append(
+                {
+                    "item_id": item_id,
+                    "reasons": [REASON_NAMES[r] for r in REVIEW_REASONS if r in reasons[item_id]],
+                    "note": entry.get("reason"),
+                    "score": entry.get("score"),
+                    "label": given.label if given else entry.get("label"),
+                    "labelled_by": (f"{given.labeller} ({given.labeller_kind})" if given else entry.get("labelled_by")),
+                    "labelled_at": given.labelled_at if given else entry.get("labelled_at"),
+                    "item": item_view(rows[item_id], judge),
+                }
+            )
+
+        def url(**changes: Any) -> str:
+            query = {"show": show, "reason": reason, "page": page_no, **changes}
+            return "?" + urlencode({k: v for k, v in query.items() if v not in ("open", "any", 1)})
+
         return page(
             "review.html.j2",
             title=f"Review queue: {run.id}",
@@ -285,13 +327,19 @@ def create_app(store_path: Path | str, *, token: str | None = None) -> FastAPI:
             run_url="/runs/" + quote(run.id, safe=""),
             entries=entries,
             show=show,
+            reason=reason,
+            reasons=[
+                {"key": r, "name": REASON_NAMES[r], "count": counts[r], "url": url(reason=r, page=1)}
+                for r in REVIEW_REASONS
+            ],
+            any_url=url(reason="any", page=1),
+            here=url(),
+            toggle_url=url(show="open" if show == "all" else "all", page=1),
             labels=LABELS,
             total=total,
             page_no=page_no,
-            prev_url="?" + urlencode({"show": show, "page": page_no - 1}) if page_no > 1 else None,
-            next_url="?" + urlencode({"show": show, "page": page_no + 1})
-            if page_no * PER_PAGE_DEFAULT < total
-            else None,
+            prev_url=url(page=page_no - 1) if page_no > 1 else None,
+            next_url=url(page=page_no + 1) if page_no * PER_PAGE_DEFAULT < total else None,
         )
 
     @app.post("/runs/{run_id}/review/{item_id}")
@@ -304,10 +352,20 @@ def create_app(store_path: Path | str, *, token: str | None = None) -> FastAPI:
 
         def write() -> None:
             with open_store() as store:
-                store.label_review(run_id, item_id, value, reviewer)
+                store.get_run(run_id)
+                try:
+                    store.put_gold_label(run_id, item_id, value, reviewer, "human")
+                except ConfigError as exc:
+                    raise RunNotFoundError(str(exc)) from exc
+                # A flagged entry keeps its label too (riskscope judge eval --from-store reads both).
+                queued = any(e["item_id"] == item_id for e in store.review_queue(run_id))
+                if queued and value in (Outcome.SAFE.value, Outcome.UNSAFE.value):
+                    store.label_review(run_id, item_id, value, reviewer)
 
         await run_in_threadpool(write)
-        return RedirectResponse("/runs/" + quote(run_id, safe="") + "/review", status_code=303)
+        back = form.get("back")
+        fallback = "/runs/" + quote(run_id, safe="") + "/review"
+        return RedirectResponse(safe_back(run_id, back, fallback), status_code=303)
 
     @app.get("/compare", response_class=HTMLResponse)
     def compare(request: Request) -> HTMLResponse:

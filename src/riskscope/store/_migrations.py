@@ -78,6 +78,41 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX calls_by_item ON calls(run_id, item_id);
     """,
+    # 4: gold labels for prediction-powered inference. A draw is seeded and recorded with every
+    # item's inclusion probability (the estimator needs them, for sampled and unsampled items);
+    # labels (a person's or a stronger judge's) are kept per item with who or what gave them.
+    """
+    CREATE TABLE gold_draws (
+        run_id TEXT PRIMARY KEY REFERENCES runs(id),
+        design TEXT NOT NULL,
+        seed INTEGER NOT NULL,
+        budget INTEGER NOT NULL,
+        uniform_share REAL NOT NULL,
+        score_judge TEXT NOT NULL,
+        score_kind TEXT NOT NULL,
+        population INTEGER NOT NULL,
+        expected_size REAL NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE gold_items (
+        run_id TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        score REAL NOT NULL,
+        probability REAL NOT NULL,
+        sampled INTEGER NOT NULL,
+        PRIMARY KEY (run_id, item_id)
+    );
+    CREATE TABLE gold_labels (
+        run_id TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        label TEXT NOT NULL,
+        labeller TEXT NOT NULL,
+        labeller_kind TEXT NOT NULL,
+        rationale TEXT NOT NULL DEFAULT '',
+        labelled_at TEXT NOT NULL,
+        PRIMARY KEY (run_id, item_id)
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -19,6 +19,7 @@ from typing import Any
 
 from riskscope.core import Response, RunRecord, RunStatus, TestCase, Variant, Verdict
 from riskscope.errors import RunNotFoundError, StoreError
+from riskscope.store._gold import GoldTables
 from riskscope.store._migrations import MIGRATIONS, SCHEMA_VERSION
 
 
@@ -64,8 +65,8 @@ class ResultRow:
     verdicts: dict[str, Verdict]
 
 
-class Store:
-    """A connection to one results database."""
+class Store(GoldTables):
+    """A connection to one results database (gold draws and labels: :class:`GoldTables`)."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
