@@ -6,6 +6,10 @@ as a string, or a dict with ``text`` and optionally ``tool_calls``, ``finish_rea
 loop) or async. To have a failure retried or classified, it raises
 :class:`~riskscope.errors.TargetError`; any other exception is an INTERNAL error, not retried,
 because we cannot know whether a retry is safe.
+
+A Python call cannot be cancelled from outside (a thread runs to its end), so ``read_timeout_s``
+is honoured by not waiting: past it, the item ends as a TIMEOUT on time (not retried, since the
+overrunning call may still be at work) and whatever the function returns later is discarded.
 """
 
 from __future__ import annotations
@@ -86,11 +90,15 @@ class CallableTarget:
     def __init__(self, config: TargetConfig) -> None:
         self.ref = config.arg or str(config.options.get("function") or "")
         self.function = resolve_callable(self.ref)
+        self.timeout_s = config.read_timeout_s
 
     async def respond(self, messages: Sequence[Message], decoding: Decoding) -> Response:
         started = time.perf_counter()
         try:
-            result = await invoke(self.function, messages_as_dicts(messages))
+            async with asyncio.timeout(self.timeout_s):
+                result = await invoke(self.function, messages_as_dicts(messages))
+        except TimeoutError:
+            raise TargetError(ErrorKind.TIMEOUT, f"{self.ref} gave no answer within {self.timeout_s:g} s") from None
         except TargetError:
             raise
         except Exception as exc:
