@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from riskscope.cli._common import STORE_OPTION, open_store, print_json
+from riskscope.core import terminal_safe
 
 runs_app = typer.Typer(help="Runs in the store.", no_args_is_help=True)
 
@@ -30,7 +31,14 @@ def list_runs(
     for r in records:
         target = r.config.get("target", {})
         spec = target.get("name", "") + (":" + target["arg"] if target.get("arg") else "")
-        typer.echo(f"{r.id}  {r.status.value:<11}  {r.total_items:>6} items  {spec}  {r.created_at}")
+        # A `running` run whose writer died (kill -9) says so, and how to continue it.
+        status = "stale" if r.stale else r.status.value
+        line = f"{r.id}  {status:<11}  {r.total_items:>6} items  {spec}  {r.created_at}"
+        if r.stale:
+            line += f"  (writer pid {r.writer_pid} gone; riskscope run --resume {r.id})"
+        elif r.reason:
+            line += f"  ({r.reason})"
+        typer.echo(terminal_safe(line))
 
 
 def register(app: typer.Typer) -> None:

@@ -78,6 +78,14 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX calls_by_item ON calls(run_id, item_id);
     """,
+    # 4: the run lifecycle: why a run ended, and which process writes it (pid, host, heartbeat), so a
+    # `running` run whose writer was killed is recognised as stale.
+    """
+    ALTER TABLE runs ADD COLUMN reason TEXT;
+    ALTER TABLE runs ADD COLUMN writer_pid INTEGER;
+    ALTER TABLE runs ADD COLUMN writer_host TEXT;
+    ALTER TABLE runs ADD COLUMN heartbeat_at TEXT
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
