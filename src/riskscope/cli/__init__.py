@@ -56,7 +56,10 @@ INPUT_ERRORS: tuple[type[BaseException], ...] = (UnicodeError, RecursionError, O
 
 def _input_error_line(exc: BaseException) -> str:
     if isinstance(exc, sqlite3.DatabaseError):
-        return f"the store database is damaged or not a riskscope store ({exc})"
+        from riskscope.store._sqlite import last_opened
+
+        where = f"{last_opened[0]}: " if last_opened else ""
+        return f"{where}the store database is damaged or not a riskscope store ({exc})"
     if isinstance(exc, RecursionError):
         return "input nested too deeply to read"
     if isinstance(exc, UnicodeError):

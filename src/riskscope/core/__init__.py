@@ -2,7 +2,7 @@
 
 from riskscope.core._ids import canonical_json, stable_hash
 from riskscope.core._registry import Registration, Registry
-from riskscope.core._text import bidi_visible, is_secret_name, terminal_safe
+from riskscope.core._text import bidi_visible, html_visible, is_secret_name, terminal_safe
 from riskscope.core._types import (
     Attempt,
     Expected,
@@ -37,6 +37,7 @@ __all__ = [
     "attack_label",
     "bidi_visible",
     "canonical_json",
+    "html_visible",
     "is_secret_name",
     "stable_hash",
     "terminal_safe",

@@ -6,8 +6,9 @@ stops markup but not Unicode bidi controls, which make "exe.txt" display as "txt
 
 - :func:`terminal_safe` shows every control character (C0, DEL, C1, bidi) as a visible ``\\x..`` /
   ``\\u....`` escape; newlines and tabs survive only where the caller allows a multi-line field.
-- :func:`bidi_visible` replaces bidi controls with a visible ``<U+202E>`` marker; the HTML
-  environment applies it to every value a template prints (its ``finalize`` hook), before autoescape.
+- :func:`html_visible` replaces bidi controls with a visible ``<U+202E>`` marker (and shows other
+  control characters as escapes); the HTML environment applies it to every value a template prints
+  (its ``finalize`` hook), before autoescape, so the report and the dashboard share it.
 - :func:`is_secret_name` decides, by whole key-name words, which config keys hold secrets: it must
   withhold ``api_key`` and ``token`` but not ``decoding.max_tokens``.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["BIDI_CONTROLS", "bidi_visible", "is_secret_name", "terminal_safe"]
+__all__ = ["BIDI_CONTROLS", "bidi_visible", "html_visible", "is_secret_name", "terminal_safe"]
 
 # Embedding/override/isolate controls and the implicit marks (LRM, RLM, ALM).
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
@@ -45,6 +46,11 @@ def terminal_safe(text: str, *, multiline: bool = False) -> str:
 def bidi_visible(text: str) -> str:
     """``text`` with bidi controls replaced by a visible marker such as ``<U+202E>``."""
     return _BIDI_RE.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
+
+
+def html_visible(text: str) -> str:
+    """For HTML (before autoescape): bidi controls as ``<U+202E>`` markers, other controls as escapes."""
+    return terminal_safe(bidi_visible(text), multiline=True)
 
 
 def is_secret_name(name: str) -> bool:

@@ -19,7 +19,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from riskscope.core import bidi_visible, is_secret_name
+from riskscope.core import html_visible, is_secret_name
 from riskscope.reports._files import atomic_path
 from riskscope.reports._view import report_view
 from riskscope.reports.summary import RunSummary
@@ -37,7 +37,7 @@ def _finalize(value: Any) -> Any:
     # Every printed value passes here before autoescape: bidi controls from a suite, a model or a
     # judge become visible markers, so "exe.txt" cannot display as "txt.exe". Markup is our own HTML.
     if isinstance(value, str) and not isinstance(value, Markup):
-        return bidi_visible(value)
+        return html_visible(value)
     return value
 
 

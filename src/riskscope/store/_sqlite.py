@@ -94,11 +94,17 @@ class ResultRow:
     verdicts: dict[str, Verdict]
 
 
+# The last store this process opened: the CLI's boundary names it when sqlite reports a damaged page
+# mid-command (sqlite's error does not say which file it was reading).
+last_opened: list[Path] = []
+
+
 class Store:
     """A connection to one results database."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
+        last_opened[:] = [self.path]
         if str(path) != ":memory:":
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -125,6 +131,10 @@ class Store:
         for number in range(version, SCHEMA_VERSION):
             self._db.execute("BEGIN IMMEDIATE")
             try:
+                # Another process may have migrated while we waited for the write lock: re-read.
+                if int(self._db.execute("PRAGMA user_version").fetchone()[0]) > number:
+                    self._db.execute("COMMIT")
+                    continue
                 for statement in MIGRATIONS[number].split(";"):
                     if statement.strip():
                         self._db.execute(statement)

@@ -15,8 +15,10 @@ overrunning call may still be at work) and whatever the function returns later i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import inspect
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -47,10 +49,35 @@ def resolve_callable(ref: str, *, what: str = "callable target") -> Callable[...
 
 
 async def invoke(function: Callable[..., Any], *args: Any) -> Any:
-    """Await an async function, or run a sync one in a thread."""
+    """Await an async function, or run a sync one in a thread of its own.
+
+    The thread is a daemon, not one of the event loop's executor threads: ``asyncio.run`` waits
+    for those at shutdown, so one call that never returns would hold the whole command after its
+    item had long timed out. A daemon thread is abandoned instead, and its late answer discarded.
+    """
     if inspect.iscoroutinefunction(function):
         return await function(*args)
-    result = await asyncio.to_thread(function, *args)
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[Any] = loop.create_future()
+
+    def settle(value: Any, error: BaseException | None) -> None:
+        if answer.done():  # timed out or cancelled meanwhile: the late answer is discarded
+            return
+        if error is None:
+            answer.set_result(value)
+        else:
+            answer.set_exception(error)
+
+    def work() -> None:
+        try:
+            value, error = function(*args), None
+        except BaseException as exc:  # handed to the awaiting task, which classifies it
+            value, error = None, exc
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
+            loop.call_soon_threadsafe(settle, value, error)
+
+    threading.Thread(target=work, name=f"riskscope-callable-{getattr(function, '__name__', 'fn')}", daemon=True).start()
+    result = await answer
     if inspect.isawaitable(result):
         return await result
     return result
