@@ -187,7 +187,9 @@ def test_non_utf8_files_are_one_line(work: Path) -> None:
     one_line_error(run_cli("run", "-c", str(bad), "--store", "s.db"), "latin1.yaml", "UTF-8")
     run_cli("run", "--suite", "jsonl:good.jsonl", "--target", "callable:hard_mod:echo", "--store", "s.db", *FAST)
     one_line_error(run_cli("gate", str(bad), "latest", "--store", "s.db"), "latin1.yaml")
-    one_line_error(run_cli("run", "--suite", "jsonl:good.jsonl", "--judge-eval", str(bad), "--store", "s.db"))
+    one_line_error(
+        run_cli("run", "--suite", "jsonl:good.jsonl", "--judge-eval", str(bad), "--store", "s.db"), "latin1.yaml"
+    )
     labelled = work / "labels.jsonl"
     labelled.write_bytes(b'{"prompt": "caf\xe9"}\n')
     one_line_error(run_cli("judge", "eval", str(labelled), "--judge", "refusal"), "labels.jsonl", "UTF-8")
