@@ -31,7 +31,6 @@ from riskscope.cli import (
     targets_cmds,
     trend,
 )
-from riskscope.core import terminal_safe
 from riskscope.errors import RiskscopeError, Terminated
 
 app = typer.Typer(
@@ -70,6 +69,8 @@ def _input_error_line(exc: BaseException) -> str:
 
 
 def _fail(message: str, code: int) -> None:
+    from riskscope.core import terminal_safe  # here, not at the top: --help must not build pydantic models
+
     print(f"riskscope: {terminal_safe(message)}", file=sys.stderr)
     sys.exit(code)
 

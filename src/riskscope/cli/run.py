@@ -20,7 +20,6 @@ from riskscope.cli._common import (
     print_json,
     reference_set,
 )
-from riskscope.core import terminal_safe
 from riskscope.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -195,6 +194,8 @@ def run_command(
 
 
 def _warn(message: str) -> None:
+    from riskscope.core import terminal_safe
+
     typer.echo(f"riskscope: warning: {terminal_safe(message)}", err=True)
 
 

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from riskscope.cli._common import STORE_OPTION, open_store, print_json
-from riskscope.core import terminal_safe
 
 runs_app = typer.Typer(help="Runs in the store.", no_args_is_help=True)
 
@@ -28,6 +27,8 @@ def list_runs(
     if not records:
         typer.echo(f"no runs in {store_path}")
         return
+    from riskscope.core import terminal_safe
+
     for r in records:
         target = r.config.get("target", {})
         spec = target.get("name", "") + (":" + target["arg"] if target.get("arg") else "")
