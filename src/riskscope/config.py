@@ -8,6 +8,7 @@ Secrets never live in a config: a target names the *environment variable* that h
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,6 +32,23 @@ __all__ = [
 DEFAULT_STORE = Path("runs") / "riskscope.db"
 _SECRET_KEYS = {"api_key", "apikey", "token", "password", "secret", "authorization"}
 _SCHEMA_KEYS = {"tools", "functions", "tool_choice", "response_format"}
+# A timeout is a promise that a run ends: it must be a finite number of seconds, and an hour bounds
+# any single call (a hanging server must not hold a run for 1e300 seconds).
+MAX_TIMEOUT_S = 3600.0
+# scheme://user:password@host — credentials in a URL are a secret, and a config is persisted.
+_URL_CREDENTIALS = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/@\s]*:[^/@\s]*@")
+
+
+def has_url_credentials(text: str) -> bool:
+    """Whether ``text`` holds a URL with a password in it (``http://user:secret@host``)."""
+    return _URL_CREDENTIALS.search(text) is not None
+
+
+def _spec_value(value: Any) -> Any:
+    """A spec as YAML may give it: a string or a mapping; anything else is a user's type error."""
+    if isinstance(value, str | dict | PluginSpec):
+        return value
+    raise ValueError(f"expected a spec string like NAME:ARGUMENT or a mapping, got {type(value).__name__}")
 
 
 class _Strict(BaseModel):
@@ -75,8 +93,18 @@ class TargetConfig(PluginSpec):
     headers: dict[str, str] = Field(default_factory=dict)
     concurrency: int = Field(default=4, ge=1, le=4096)
     max_retries: int = Field(default=4, ge=0, le=20)
-    connect_timeout_s: float = Field(default=10.0, gt=0)
-    read_timeout_s: float = Field(default=120.0, gt=0)
+    connect_timeout_s: float = Field(default=10.0, gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False)
+    read_timeout_s: float = Field(default=120.0, gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False)
+
+    @field_validator("arg")
+    @classmethod
+    def _no_url_credentials(cls, value: str) -> str:
+        if has_url_credentials(value):
+            raise ValueError(
+                "the URL holds a password: a config is persisted, so put the key in an environment "
+                "variable and name it with api_key_env"
+            )
+        return value
 
     @field_validator("options", "headers")
     @classmethod
@@ -85,6 +113,8 @@ class TargetConfig(PluginSpec):
         pending: list[Any] = [value]
         while pending:
             node = pending.pop()
+            if isinstance(node, str) and has_url_credentials(node):
+                raise ValueError("a URL holds a password: name an environment variable with api_key_env instead")
             if isinstance(node, dict):
                 for key, child in node.items():
                     if str(key).lower().replace("-", "_") in _SECRET_KEYS:
@@ -169,12 +199,14 @@ class RunConfig(_Strict):
     def _parse_specs(cls, value: Any) -> Any:
         if isinstance(value, (str, dict)):
             value = [value]
-        return tuple(PluginSpec.parse(v) for v in value)
+        if not isinstance(value, list | tuple):
+            raise ValueError(f"expected a spec or a list of specs, got {type(value).__name__}")
+        return tuple(PluginSpec.parse(_spec_value(v)) for v in value)
 
     @field_validator("target", mode="before")
     @classmethod
     def _parse_target(cls, value: Any) -> Any:
-        return TargetConfig.parse(value)
+        return TargetConfig.parse(_spec_value(value))
 
     @field_validator("attacks", mode="before")
     @classmethod
@@ -203,8 +235,12 @@ def read_yaml_mapping(path: Path, what: str) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read {what} {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from exc
     try:
         loaded = yaml.safe_load(text)
+    except RecursionError as exc:
+        raise ConfigError(f"{path}: invalid YAML (nested too deeply)") from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)

@@ -13,6 +13,10 @@ error as one clean line and exits non-zero, and shows a traceback only for anyth
     └── TargetError            a classified failure of one call to a system under test
                                (carries an ErrorKind and whether a retry may help)
 
+    Terminated (a BaseException, like KeyboardInterrupt, so no `except Exception` swallows it)
+                               SIGTERM ended a run: handled like Ctrl-C (run left `interrupted`),
+                               exit status 143 instead of 130
+
 Third-party exceptions are mapped at the boundary with ``raise ... from exc``.
 """
 
@@ -29,6 +33,7 @@ __all__ = [
     "StoreError",
     "SuiteFormatError",
     "TargetError",
+    "Terminated",
     "UnknownPluginError",
 ]
 
@@ -113,3 +118,11 @@ class TargetError(RiskscopeError):
         self.retryable = retryable
         self.retry_after = retry_after
         self.status = status
+
+
+class Terminated(BaseException):
+    """A signal (SIGTERM) ended the process; the run was left ``interrupted`` with that reason."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"terminated by signal {signum}")
+        self.signum = signum

@@ -87,7 +87,7 @@ def test_a_blocked_judge_does_not_stop_the_next_calls(tiny_suite: Path, tmp_path
 
 
 def test_a_judge_that_crashes_the_store_write_stops_the_run(tiny_suite: Path, tmp_path: Path) -> None:
-    """A failure while finishing an item is not swallowed: the run ends interrupted, not complete."""
+    """A failure while finishing an item is not swallowed: the run ends failed with its reason, not complete."""
     config = _config(tiny_suite, tmp_path, "refusal")
 
     class BrokenStore(Store):
@@ -99,6 +99,7 @@ def test_a_judge_that_crashes_the_store_write_stops_the_run(tiny_suite: Path, tm
             with pytest.raises(OSError, match="disk full"):
                 await execute(config, store, target=CountingTarget())
             [record] = store.list_runs()
-            assert record.status.value == "interrupted"
+            assert record.status.value == "failed"
+            assert record.reason is not None and "OSError: disk full" in record.reason
 
     asyncio.run(run())

@@ -107,3 +107,32 @@ def test_review_queue_labels(tmp_path: Path) -> None:
         assert entry["label"] == "unsafe" and entry["labelled_by"] == "alice"
         with pytest.raises(RunNotFoundError):
             store.label_review(run.id, "missing", "safe", "bob")
+
+
+def test_a_running_run_is_stale_when_its_writer_is_gone_or_silent(tmp_path: Path) -> None:
+    """kill -9 leaves `running`: a dead writer pid on this host, or an old heartbeat elsewhere, marks it."""
+    import subprocess
+    import sys
+
+    from riskscope.core import RunStatus
+
+    with Store(tmp_path / "s.db") as store:
+        live = store.create_run({"x": 1}, "h1", {})
+        assert live.status is RunStatus.RUNNING and not live.stale  # this process writes it
+        dead_pid = subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        store._db.execute("UPDATE runs SET writer_pid = ? WHERE id = ?", (int(dead_pid), live.id))
+        assert store.get_run(live.id).stale
+        assert store.find_unfinished("h1") is not None  # and so it is resumable
+        store._db.execute(
+            "UPDATE runs SET writer_pid = 1, writer_host = 'elsewhere', heartbeat_at = ? WHERE id = ?",
+            ("2000-01-01T00:00:00.000+00:00", live.id),
+        )
+        assert store.get_run(live.id).stale
+        store.heartbeat(live.id)
+        assert not store.get_run(live.id).stale  # a fresh heartbeat from another host: alive
+        assert store.find_unfinished("h1") is None  # a live writer's run is not taken over
+        store.set_status(live.id, RunStatus.FAILED, reason="failed: OSError: disk full")
+        ended = store.get_run(live.id)
+        assert ended.reason == "failed: OSError: disk full" and not ended.stale

@@ -163,6 +163,12 @@ class FaultServer:
             send(401, {"error": {"message": f"bad key {handler.headers.get('Authorization')}"}})
         elif scenario == "echo_auth_200":
             send(200, {"error": {"message": f"bad key {handler.headers.get('Authorization')}"}})
+        elif scenario == "echo_key_everywhere":  # a 200 answer carrying our key in every field
+            key = str(handler.headers.get("Authorization", "")).removeprefix("Bearer ")
+            call = {"id": f"call-{key}", "type": "function", "function": {"name": key, "arguments": f'{{"k": "{key}"}}'}}
+            payload = completion(f"your key is {key}", message_extra={"tool_calls": [call]})
+            payload.update({"id": f"cmpl-{key}", "model": f"model-{key}", "system_fingerprint": key})
+            send(200, payload)
         elif scenario == "hang":
             time.sleep(self.hang_s)
             send(200, completion("too late"))

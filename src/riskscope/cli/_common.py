@@ -8,6 +8,7 @@ stack or a model engine (bench/startup.py measures it; tests/cli/test_startup.py
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,5 +54,18 @@ def open_store(path: Path) -> Store:
     return Store(path)
 
 
+# Inside JSON strings: C1 controls and bidi controls, which json.dumps(ensure_ascii=False) leaves raw.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
+
+
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    """JSON on stdout; every control character escaped, so piping it to a terminal is safe too."""
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
+
+
+def echo(message: str = "", *, err: bool = False) -> None:
+    """``typer.echo`` for text that may quote a suite, a model or a judge: control characters shown."""
+    from riskscope.core import terminal_safe
+
+    typer.echo(terminal_safe(message, multiline=True), err=err)

@@ -29,6 +29,10 @@ def load_judge_accuracy(path: Path) -> JudgeAccuracy:
         raise ConfigError(f"{path}: cannot read the judge evaluation: {exc.strerror or exc}") from exc
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from exc
+    except RecursionError:
+        raise ConfigError(f"{path}: JSON nested too deeply") from None
     confusion = data.get("overall", {}).get("confusion") if isinstance(data, dict) else None
     if not isinstance(confusion, dict):
         raise ConfigError(f"{path}: field 'overall.confusion' missing: expected `riskscope judge eval --json` output")

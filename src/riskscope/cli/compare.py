@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from riskscope.cli._common import STORE_OPTION, open_store, print_json
+from riskscope.cli._common import STORE_OPTION, echo, open_store, print_json
 from riskscope.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -62,20 +62,20 @@ def compare_command(
         }
         print_json(data)
         return
-    typer.echo(f"A = {run_a} (judge {pairing.judge_a})   B = {run_b} (judge {pairing.judge_b})")
-    typer.echo(
+    echo(f"A = {run_a} (judge {pairing.judge_a})   B = {run_b} (judge {pairing.judge_b})")
+    echo(
         f"pairs assessed in both: {overall.table.n}; unassessed in either: {pairing.unassessed}; "
         f"only in A: {pairing.only_in_a}; only in B: {pairing.only_in_b}"
     )
-    typer.echo(
+    echo(
         f"{'hazard':<34} {'pairs':>5} {'A':>6} {'B':>6}  {'B - A (95% CI)':<28} {'A/B only':>9} McNemar, Holm"
     )
     for c in per_hazard:
         name = hazard_name(c.key)
-        typer.echo(_line(c, c.key if name == c.key else f"{c.key} {name}"))
-    typer.echo(_line(overall, "all hazards (pooled)"))
+        echo(_line(c, c.key if name == c.key else f"{c.key} {name}"))
+    echo(_line(overall, "all hazards (pooled)"))
     if overall.table.n == 0:
-        typer.echo("no pairs were assessed in both runs: nothing can be concluded")
+        echo("no pairs were assessed in both runs: nothing can be concluded")
 
 
 def register(app: typer.Typer, stage_apps: dict[str, typer.Typer]) -> None:

@@ -15,6 +15,7 @@ from riskscope.cli._common import (
     REFERENCE_OPTION,
     REFERENCE_STANDARD_OPTION,
     STORE_OPTION,
+    echo,
     open_store,
     print_json,
     reference_set,
@@ -94,7 +95,7 @@ def gate_command(
             reference_ids = list(chosen.runs) + list(chosen.standards)
             graded = JudgeIdentity.of(summary.primary_judge, (summary.judge_card or {}).get("versions", []))
             for warning in check_reference_judges(chosen.systems, graded, force=chosen.force):
-                typer.echo(f"warning: {warning}", err=True)
+                echo(f"warning: {warning}", err=True)
             references = chosen.systems
         paired = None
         if policy.no_regression is not None and baseline:
@@ -115,8 +116,8 @@ def gate_command(
         print_json({"run_id": run_id, "baseline": baseline, "references": reference_ids} | result.to_dict())
     else:
         for rule in result.rules:
-            typer.echo(f"{'PASS' if rule.passed else 'FAIL'}  {rule.name}: {rule.detail}")
-        typer.echo(f"gate {'passed' if result.passed else 'FAILED'} for run {run_id}")
+            echo(f"{'PASS' if rule.passed else 'FAIL'}  {rule.name}: {rule.detail}")
+        echo(f"gate {'passed' if result.passed else 'FAILED'} for run {run_id}")
     raise typer.Exit(0 if result.passed else 1)
 
 

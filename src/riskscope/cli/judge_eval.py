@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from riskscope.cli._common import STORE_OPTION, open_store, print_json
+from riskscope.cli._common import STORE_OPTION, echo, open_store, print_json
 from riskscope.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ def _print_report(report: EvaluationReport) -> None:
                 f"[{acc['low']:.3f}, {acc['high']:.3f}]"
             )
     for line in lines:
-        typer.echo(line)
+        echo(line)
 
 
 def _parse_options(pairs: list[str]) -> dict[str, Any]:

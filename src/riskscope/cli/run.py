@@ -11,21 +11,42 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from riskscope.cli._common import (
+    DEFAULT_STORE,
     FORCE_REFERENCE_OPTION,
     JUDGE_EVAL_OPTION,
     REFERENCE_OPTION,
     REFERENCE_STANDARD_OPTION,
-    STORE_OPTION,
     open_store,
     print_json,
     reference_set,
 )
+from riskscope.errors import ConfigError
 
 if TYPE_CHECKING:
+    from riskscope.config import RunConfig
     from riskscope.reports.references import ReferenceSet
     from riskscope.runner import Progress
     from riskscope.stats import JudgeAccuracy
     from riskscope.store import Store
+
+
+# No default here: a default would mask the config's `store:`. Flag (or env) first, config next, default last.
+RUN_STORE_OPTION = typer.Option(
+    "--store",
+    help="SQLite results database [default: the config's store, else runs/riskscope.db].",
+    envvar="RISKSCOPE_STORE",
+)
+
+
+def prepare_out(folder: Path) -> Path:
+    """The reports folder, created now: a path that is a file fails before the run, not after it."""
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"--out {folder}: exists and is not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"--out {folder}: cannot create the folder: {exc.strerror or exc}") from exc
+    return folder
 
 
 class ProgressKind(StrEnum):
@@ -123,54 +144,99 @@ def run_command(
     reference_standard: Annotated[list[Path] | None, REFERENCE_STANDARD_OPTION] = None,
     force_reference: Annotated[bool, FORCE_REFERENCE_OPTION] = False,
     judge_eval: Annotated[Path | None, JUDGE_EVAL_OPTION] = None,
-    store_path: Path = STORE_OPTION,
+    store_path: Annotated[Path | None, RUN_STORE_OPTION] = None,
 ) -> None:
     """Run an evaluation (with no arguments: the demo suite on the embedded SmolLM2 model)."""
-    from riskscope.config import RunConfig, load_config
+    from riskscope.config import RunConfig
     from riskscope.runner import execute
 
-    store = open_store(store_path)
+    # Everything read from the user is read and checked here, before a run row exists.
+    new_config = (
+        None
+        if resume is not None
+        else _config_from_flags(
+            config, suite, target, judge, limit, out, sample, stratify, seed, hazard, max_tokens, attack, no_base
+        )
+    )
+    store_file = store_path or (new_config.store if new_config is not None else DEFAULT_STORE)
+    store = open_store(store_file)
     try:
         # Unknown reference runs, bad standard files and references of another judge spec fail
         # before any target call; the judge versions are compared once the verdicts exist.
         references = reference_set(store, reference, reference_standard, force_reference)
-        # Read before any target call, so a bad file costs nothing.
         accuracy = None
         if judge_eval is not None:  # the report stack (scipy) loads before the first call only when asked
             from riskscope.cli._runstats import load_judge_accuracy
 
             accuracy = load_judge_accuracy(judge_eval)
-        if resume is not None:
-            record = store.get_run(resume)
-            run_config = RunConfig.model_validate(record.config)
+        if new_config is None:
+            run_config = RunConfig.model_validate(store.get_run(str(resume)).config)
         else:
-            overrides: dict[str, Any] = {
-                "suites": suite or None,
-                "target": target,
-                "judges": judge or None,
-                "limit": limit,
-                "out": out,
-                "attacks": attack or None,
-                "no_base": no_base or None,
-            }
-            picks = {"sample": sample, "stratify": stratify, "seed": seed, "hazards": hazard or None}
-            if any(v is not None for v in picks.values()):
-                base_selection = load_config(config, {}).selection.model_dump()
-                overrides["selection"] = {**base_selection, **{k: v for k, v in picks.items() if v is not None}}
-            if max_tokens is not None:
-                base = load_config(config, {}).decoding
-                overrides["decoding"] = base.model_copy(update={"max_tokens": max_tokens}).model_dump()
-            run_config = load_config(config, overrides)
+            # The config records the store actually used, so the report's configuration says so.
+            run_config = new_config.model_copy(update={"store": store_file})
         if references:
             _check_reference_specs(references, str(run_config.judges[0]))
+        out_folder = prepare_out(out or run_config.out)
         run_record, stats = asyncio.run(
-            execute(run_config, store, progress=_progress(progress, as_json), resume=resume, fresh=fresh)
+            execute(
+                run_config,
+                store,
+                progress=_progress(progress, as_json),
+                resume=resume,
+                fresh=fresh,
+                warn=_warn,
+            )
         )
-        summary, files = write_reports(
-            store, run_record.id, out or run_config.out, references=references, judge_accuracy=accuracy
-        )
+        summary, files = write_reports(store, run_record.id, out_folder, references=references, judge_accuracy=accuracy)
     finally:
         store.close()
+    _print_result(summary, files, stats, as_json)
+
+
+def _warn(message: str) -> None:
+    from riskscope.core import terminal_safe
+
+    typer.echo(f"riskscope: warning: {terminal_safe(message)}", err=True)
+
+
+def _config_from_flags(
+    config: Path | None,
+    suite: list[str] | None,
+    target: str | None,
+    judge: list[str] | None,
+    limit: int | None,
+    out: Path | None,
+    sample: int | None,
+    stratify: str | None,
+    seed: int | None,
+    hazard: list[str] | None,
+    max_tokens: int | None,
+    attack: list[str] | None = None,
+    no_base: bool = False,
+) -> RunConfig:
+    """The run's config: the YAML file (if any) with the flags given on top."""
+    from riskscope.config import load_config
+
+    overrides: dict[str, Any] = {
+        "suites": suite or None,
+        "target": target,
+        "judges": judge or None,
+        "limit": limit,
+        "out": out,
+        "attacks": attack or None,
+        "no_base": no_base or None,
+    }
+    picks = {"sample": sample, "stratify": stratify, "seed": seed, "hazards": hazard or None}
+    if any(v is not None for v in picks.values()):
+        base_selection = load_config(config, {}).selection.model_dump()
+        overrides["selection"] = {**base_selection, **{k: v for k, v in picks.items() if v is not None}}
+    if max_tokens is not None:
+        base = load_config(config, {}).decoding
+        overrides["decoding"] = base.model_copy(update={"max_tokens": max_tokens}).model_dump()
+    return load_config(config, overrides)
+
+
+def _print_result(summary: Any, files: dict[str, Path], stats: Any, as_json: bool) -> None:
     if as_json:
         print_json(
             {

@@ -27,10 +27,19 @@ def list_runs(
     if not records:
         typer.echo(f"no runs in {store_path}")
         return
+    from riskscope.core import terminal_safe
+
     for r in records:
         target = r.config.get("target", {})
         spec = target.get("name", "") + (":" + target["arg"] if target.get("arg") else "")
-        typer.echo(f"{r.id}  {r.status.value:<11}  {r.total_items:>6} items  {spec}  {r.created_at}")
+        # A `running` run whose writer died (kill -9) says so, and how to continue it.
+        status = "stale" if r.stale else r.status.value
+        line = f"{r.id}  {status:<11}  {r.total_items:>6} items  {spec}  {r.created_at}"
+        if r.stale:
+            line += f"  (writer pid {r.writer_pid} gone; riskscope run --resume {r.id})"
+        elif r.reason:
+            line += f"  ({r.reason})"
+        typer.echo(terminal_safe(line))
 
 
 def register(app: typer.Typer) -> None:

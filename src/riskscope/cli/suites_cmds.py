@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from riskscope.cli._common import print_json
+from riskscope.cli._common import echo, print_json
 
 _PREVIEW_CHARS = 100
 
@@ -46,12 +46,12 @@ def show_command(
         print_json({"info": info, "counts": _counts(report), "preview": preview})
         return
     for key, value in info.items():
-        typer.echo(f"{key:<12} {value if value is not None else '-'}")
+        echo(f"{key:<12} {value if value is not None else '-'}")
     for key, value in _counts(report).items():
-        typer.echo(f"{key:<12} {_fmt_counts(value) if isinstance(value, dict) else value}")
+        echo(f"{key:<12} {_fmt_counts(value) if isinstance(value, dict) else value}")
     for case in preview:
         hazard = case["hazard"] or "(unmapped)"
-        typer.echo(f"  {case['id']:<28} {hazard:<8} {case['expected']:<7} {_one_line(case['messages'][-1]['content'])}")
+        echo(f"  {case['id']:<28} {hazard:<8} {case['expected']:<7} {_one_line(case['messages'][-1]['content'])}")
 
 
 def _counts(report: Any) -> dict[str, Any]:
@@ -107,35 +107,35 @@ def _unique_names(names: list[str]) -> list[str]:
 
 def _print_report(report: Any) -> None:
     for s in report.suites:
-        typer.echo(f"== {s.name}: {s.cases} cases")
-        typer.echo(f"   hazards    {_fmt_counts(s.by_hazard)}")
-        typer.echo(f"   personas   {_fmt_counts(s.by_persona)}")
-        typer.echo(f"   languages  {_fmt_counts(s.by_language)}")
-        typer.echo(f"   expected   {_fmt_counts(s.by_expected)}")
+        echo(f"== {s.name}: {s.cases} cases")
+        echo(f"   hazards    {_fmt_counts(s.by_hazard)}")
+        echo(f"   personas   {_fmt_counts(s.by_persona)}")
+        echo(f"   languages  {_fmt_counts(s.by_language)}")
+        echo(f"   expected   {_fmt_counts(s.by_expected)}")
         if s.unmapped_categories:
-            typer.echo(f"   unmapped categories (hazard None)  {_fmt_counts(s.unmapped_categories)}")
+            echo(f"   unmapped categories (hazard None)  {_fmt_counts(s.unmapped_categories)}")
         if s.uncategorised:
-            typer.echo(f"   uncategorised (source gives no category)  {s.uncategorised}")
+            echo(f"   uncategorised (source gives no category)  {s.uncategorised}")
         if s.unknown_hazard_codes:
-            typer.echo(f"   UNKNOWN hazard codes  {_fmt_counts(s.unknown_hazard_codes)}")
+            echo(f"   UNKNOWN hazard codes  {_fmt_counts(s.unknown_hazard_codes)}")
         for label, ids in (
             ("EMPTY prompts", s.empty_prompts),
             ("OVERLONG prompts", s.overlong_prompts),
             ("DUPLICATE ids", s.duplicate_ids),
         ):
             if ids:
-                typer.echo(f"   {label}  {len(ids)}: {', '.join(ids[:5])}{' …' if len(ids) > 5 else ''}")
-        typer.echo(f"   duplicates within: exact {s.exact_duplicates}, near {s.near_duplicates}")
+                echo(f"   {label}  {len(ids)}: {', '.join(ids[:5])}{' …' if len(ids) > 5 else ''}")
+        echo(f"   duplicates within: exact {s.exact_duplicates}, near {s.near_duplicates}")
     if report.overlaps:
-        typer.echo(f"== overlap between suites (near = Jaccard >= {report.near_threshold}, includes exact)")
+        echo(f"== overlap between suites (near = Jaccard >= {report.near_threshold}, includes exact)")
         for o in report.overlaps:
             p = o.percentages()
-            typer.echo(
+            echo(
                 f"   {o.a} ~ {o.b}: exact {o.exact_a_in_b}/{o.a_cases} ({p['exact_a_in_b_pct']}%) of {o.a}, "
                 f"{o.exact_b_in_a}/{o.b_cases} ({p['exact_b_in_a_pct']}%) of {o.b}; "
                 f"near {o.near_a_in_b} ({p['near_a_in_b_pct']}%) / {o.near_b_in_a} ({p['near_b_in_a_pct']}%)"
             )
-    typer.echo(f"problems: {report.problems}")
+    echo(f"problems: {report.problems}")
 
 
 def taxonomies_command(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
@@ -160,7 +160,7 @@ def taxonomies_command(as_json: Annotated[bool, typer.Option("--json", help="Pri
         print_json(rows)
         return
     for row in rows:
-        typer.echo(
+        echo(
             f"{row['id']:<18} {row['categories']:>3} categories, {row['mapped_to_ailuminate']:>3} mapped  {row['name']}"
         )
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from riskscope.cli._common import print_json
+from riskscope.cli._common import echo, print_json
 from riskscope.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -145,12 +145,12 @@ def register(app: typer.Typer, stage_apps: dict[str, typer.Typer]) -> None:
             print_json(summary)
         else:
             status = "ok" if summary["ok"] else f"FAILED ({summary['error_kind']}): {summary['error']}"
-            typer.echo(f"{summary['target']}: {status}")
-            typer.echo(
+            echo(f"{summary['target']}: {status}")
+            echo(
                 f"  latency {summary['latency_s']}s, finish {summary['finish_reason']}, "
                 f"tokens {summary['prompt_tokens']}/{summary['completion_tokens']}, retries {summary['retries']}"
             )
             if summary["text"]:
-                typer.echo(f"  answer: {summary['text']!r}")
+                echo(f"  answer: {summary['text']!r}")
         if not summary["ok"]:
             raise typer.Exit(1)

@@ -2,6 +2,7 @@
 
 from riskscope.core._ids import canonical_json, stable_hash
 from riskscope.core._registry import Registration, Registry
+from riskscope.core._text import bidi_visible, html_visible, is_secret_name, terminal_safe
 from riskscope.core._types import (
     Attempt,
     Expected,
@@ -34,6 +35,10 @@ __all__ = [
     "Variant",
     "Verdict",
     "attack_label",
+    "bidi_visible",
     "canonical_json",
+    "html_visible",
+    "is_secret_name",
     "stable_hash",
+    "terminal_safe",
 ]

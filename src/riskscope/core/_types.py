@@ -182,3 +182,11 @@ class RunRecord(_Frozen):
     updated_at: str
     status: RunStatus
     total_items: int = 0
+    # Why a run ended as it did ("terminated by SIGTERM", "failed: …"); None while running or complete.
+    reason: str | None = None
+    # The process writing the run and its last sign of life: a ``running`` run whose writer is gone
+    # (a kill -9, a power cut) is ``stale``; it can be resumed.
+    writer_pid: int | None = None
+    writer_host: str | None = None
+    heartbeat_at: str | None = None
+    stale: bool = False

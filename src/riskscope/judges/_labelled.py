@@ -109,15 +109,18 @@ def _open_csv(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
     with handle:
         reader = csv.DictReader(handle)
-        if reader.fieldnames is None:
-            raise SuiteFormatError(str(path), 1, None, "empty file: expected a CSV header")
-        line = reader.line_num + 1
+        line = 1
         try:
+            if reader.fieldnames is None:
+                raise SuiteFormatError(str(path), 1, None, "empty file: expected a CSV header")
+            line = reader.line_num + 1
             for row in reader:
                 yield line, row
                 line = reader.line_num + 1
         except csv.Error as exc:
             raise SuiteFormatError(str(path), reader.line_num, None, f"malformed CSV: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise SuiteFormatError(str(path), line, None, f"not UTF-8 at byte {exc.start}") from exc
 
 
 def _require(row: dict[str, str], name: str, path: Path, line: int) -> str:
@@ -222,6 +225,10 @@ def _read_json(path: Path) -> Any:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
     except json.JSONDecodeError as exc:
         raise SuiteFormatError(str(path), exc.lineno, None, f"invalid JSON: {exc.msg}") from exc
+    except UnicodeDecodeError as exc:
+        raise SuiteFormatError(str(path), None, None, f"not UTF-8 at byte {exc.start}") from exc
+    except RecursionError:
+        raise SuiteFormatError(str(path), None, None, "JSON nested too deeply") from None
 
 
 # -- HarmBench ---------------------------------------------------------------------------------
@@ -432,6 +439,8 @@ def detect_format(path: Path) -> str:
                 header = next(csv.reader(handle), [])
         except OSError as exc:
             raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise SuiteFormatError(str(path), 1, None, f"not UTF-8 at byte {exc.start}") from exc
         columns = {h.strip() for h in header}
         if "final_label" in columns:
             return "xstest"

@@ -19,6 +19,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from riskscope.core import html_visible, is_secret_name
 from riskscope.reports._files import atomic_path
 from riskscope.reports._view import report_view
 from riskscope.reports.summary import RunSummary
@@ -26,21 +27,29 @@ from riskscope.store import ResultRow
 
 __all__ = ["csp_hash", "render_html", "report_environment", "write_html"]
 
-_SECRET_HINTS = ("key", "token", "secret", "password", "authorization", "header")
 
 
 def _pct(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.1f}%"
 
 
+def _finalize(value: Any) -> Any:
+    # Every printed value passes here before autoescape: bidi controls from a suite, a model or a
+    # judge become visible markers, so "exe.txt" cannot display as "txt.exe". Markup is our own HTML.
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return html_visible(value)
+    return value
+
+
 def report_environment(*extra_loaders: jinja2.BaseLoader) -> jinja2.Environment:
-    """A jinja2 environment with autoescape on for every template (the dashboard reuses it)."""
+    """A jinja2 environment with autoescape on and bidi controls made visible (the dashboard reuses it)."""
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader([*extra_loaders, jinja2.PackageLoader("riskscope.reports", "templates")]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_finalize,
     )
     env.filters["pct"] = _pct
     return env
@@ -70,8 +79,7 @@ def _config_items(config: Mapping[str, Any] | None) -> list[tuple[str, str]]:
             for key, sub in value.items():
                 walk(f"{prefix}.{key}" if prefix else str(key), sub)
             return
-        lowered = prefix.lower()
-        if any(hint in lowered.rsplit(".", 1)[-1] for hint in _SECRET_HINTS) and not lowered.endswith("_env"):
+        if is_secret_name(prefix):
             items.append((prefix, "(withheld)"))
         else:
             items.append((prefix, "" if value is None else str(value)))

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import riskscope.taxonomy as taxonomy_module
-from riskscope.core import Expected, Outcome
+from riskscope.core import Expected, Outcome, terminal_safe
 from riskscope.reports._files import atomic_path
 from riskscope.reports._risk_text import RISK_TEXT
 from riskscope.reports._view import extra_estimates, grade_of
@@ -194,7 +194,9 @@ def render_riskcard(summary: RunSummary, rows: list[ResultRow]) -> str:
         "reported next to the risks so neither is read alone.",
         "",
     ]
-    return "\n".join(out)
+    # One pass over the whole card: no field from a suite, a model or a judge can put a control
+    # character (an ANSI escape, a bidi override) into the file, whichever line it landed on.
+    return terminal_safe("\n".join(out), multiline=True)
 
 
 def write_riskcard(path: Path, summary: RunSummary, rows: list[ResultRow]) -> Path:

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from riskscope.core import terminal_safe
 from riskscope.reports.summary import GroupFigures, RunSummary
 
 
@@ -51,7 +52,20 @@ def _table(
     return table
 
 
+def _inert(value: Any) -> Any:
+    """Every string made inert for a terminal: control characters shown, rich markup escaped."""
+    if isinstance(value, str):
+        return escape(terminal_safe(value))
+    if isinstance(value, dict):
+        return {_inert(k): _inert(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_inert(v) for v in value)
+    return value
+
+
 def print_summary(summary: RunSummary, files: dict[str, Path], console: Console | None = None) -> None:
+    # Hazard names, targets, judges and reasons come from suite files, models and judges: untrusted.
+    summary = RunSummary.model_validate(_inert(summary.model_dump()))
     console = console or Console()
     console.print(
         f"[bold]run[/] {summary.run_id}  status {summary.status}  target {summary.target}  "

@@ -8,20 +8,23 @@ item whose call finished but whose judging did not is judged again without calli
 from __future__ import annotations
 
 import asyncio
+import os
 import platform
+import signal
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 
 from riskscope.attacks import AttackChain, Undecodable, build_chain, expand
 from riskscope.config import RunConfig
 from riskscope.core import Message, Response, RunRecord, RunStatus, TestCase, Verdict, stable_hash
-from riskscope.errors import ConfigError
+from riskscope.errors import ConfigError, Terminated
 from riskscope.judges import Judge, build_judge
 from riskscope.runner.progress import Progress, SilentProgress
-from riskscope.store import ItemRow, Store
-from riskscope.suites import build_suite, select_cases
+from riskscope.store import HEARTBEAT_S, ItemRow, Store
+from riskscope.suites import build_suite, select_cases, unknown_hazard_codes
 from riskscope.targets import AdaptiveLimiter, Redactor, RetryPolicy, Target, call_target, targets
 
 
@@ -147,6 +150,64 @@ async def _judge_all(
     return verdicts
 
 
+def _require_cases(config: RunConfig, cases: Sequence[TestCase]) -> None:
+    """An empty selection is a user error, not an empty "complete" run."""
+    if cases:
+        return
+    suites = ", ".join(str(spec) for spec in config.suites)
+    if config.selection.hazards:
+        raise ConfigError(
+            f"no test case in {suites} has hazard {', '.join(config.selection.hazards)} "
+            "(see `riskscope suites show` for the codes a suite uses)"
+        )
+    raise ConfigError(f"no test cases selected: {suites} holds none after the selection")
+
+
+def _check_resumable(store: Store, resume: str) -> None:
+    run = store.get_run(resume)
+    if run.status is RunStatus.RUNNING and not run.stale and run.writer_pid != os.getpid():
+        raise ConfigError(
+            f"run {resume} is being written by process {run.writer_pid} on {run.writer_host} "
+            f"(heartbeat {run.heartbeat_at}); wait for it or stop it first"
+        )
+
+
+def _retry_failed(store: Store, items: Sequence[ItemRow], done: set[str]) -> set[str]:
+    """Judged items whose target call failed (no cached answer): a resumed run tries them again."""
+    return {item.item_id for item in items if item.item_id in done and store.get_response(item.cache_key) is None}
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[list[int]]:
+    """SIGTERM cancels the run like Ctrl-C does, so it ends ``interrupted`` with its reason."""
+    received: list[int] = []
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+
+    def on_signal() -> None:
+        received.append(signal.SIGTERM)
+        if task is not None:
+            task.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGTERM, on_signal)
+    except (ValueError, RuntimeError, NotImplementedError):  # not the main thread, or no signals here
+        yield received
+        return
+    try:
+        yield received
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
+
+
+def _ending(exc: BaseException, terminated: bool) -> tuple[RunStatus, str]:
+    if terminated:
+        return RunStatus.INTERRUPTED, "terminated by SIGTERM"
+    if isinstance(exc, KeyboardInterrupt | asyncio.CancelledError):
+        return RunStatus.INTERRUPTED, "interrupted (Ctrl-C)"
+    return RunStatus.FAILED, f"failed: {type(exc).__name__}: {exc}"[:500]
+
+
 async def execute(
     config: RunConfig,
     store: Store,
@@ -155,33 +216,91 @@ async def execute(
     resume: str | None = None,
     fresh: bool = False,
     target: Target | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> tuple[RunRecord, RunStats]:
-    """Run (or resume) one evaluation; every result is in the store when this returns or dies."""
+    """Run (or resume) one evaluation; every result is in the store when this returns or dies.
+
+    The run's lifecycle lives here, in one place: everything that can fail on input (specs, suite
+    files, an empty selection, building the target) fails before a run row exists; once it exists,
+    every way out (success, an exception, Ctrl-C, SIGTERM) leaves it ``complete``, ``failed`` or
+    ``interrupted`` with its reason, and a heartbeat lets a kill -9 be recognised as a stale run.
+    """
     progress = progress or SilentProgress()
     stats = RunStats()
     t0 = time.perf_counter()
-    # Everything that can fail on bad input (names, files, judge set-up) fails before a run exists.
     judges = {str(spec): build_judge(spec) for spec in config.judges}
     make_target = targets.get(config.target.name)
     chains = build_chains(config)
     cases = load_cases(config)
+    _require_cases(config, cases)
+    unknown = unknown_hazard_codes(cases)
+    if unknown and warn is not None:
+        # Warned, not refused: a custom code is still measured and reported under its own name,
+        # but it has no AILuminate grade or crosswalk, which the user should know before spending calls.
+        counts = ", ".join(f"{code}={n}" for code, n in sorted(unknown.items()))
+        warn(f"hazard codes that AILuminate v1.0 does not know (reported as given, ungraded): {counts}")
     items = list(plan_items(config, cases))
-    run = open_run(store, config, resume=resume, fresh=fresh)
+    if resume is not None:
+        _check_resumable(store, resume)
+    own_target = target is None
+    the_target = make_target(config.target) if target is None else target
+    try:
+        run = open_run(store, config, resume=resume, fresh=fresh)
+    except BaseException:
+        if own_target:
+            await the_target.aclose()
+        raise
+    status, reason = RunStatus.INTERRUPTED, "interrupted before it finished"
+    limiter = AdaptiveLimiter(config.target.concurrency)
+    with _terminate_as_interrupt() as signals:
+        try:
+            await _drive(config, store, run, items, judges, chains, the_target, limiter, progress, stats, t0)
+            status, reason = RunStatus.COMPLETE, ""
+        except BaseException as exc:
+            status, reason = _ending(exc, bool(signals))
+            if signals:
+                raise Terminated(signal.SIGTERM) from exc
+            raise
+        finally:
+            store.set_status(run.id, status, reason=reason or None)
+            if own_target:
+                await the_target.aclose()
+            for built in judges.values():  # model judges hold an HTTP client to their server
+                closer = getattr(built, "aclose", None)
+                if closer is not None:
+                    await closer()
+            stats.wall_s = time.perf_counter() - t0
+            stats.throttle_events = limiter.throttle_events
+    return store.get_run(run.id), stats
+
+
+async def _drive(
+    config: RunConfig,
+    store: Store,
+    run: RunRecord,
+    items: list[ItemRow],
+    judges: dict[str, Judge],
+    chains: dict[str, AttackChain],
+    the_target: Target,
+    limiter: AdaptiveLimiter,
+    progress: Progress,
+    stats: RunStats,
+    t0: float,
+) -> None:
+    """Call, judge and commit every pending item of a run that exists; raises on any way out but success."""
     store.add_items(run.id, items)
     store.set_status(run.id, RunStatus.RUNNING, total_items=len(items))
     done = store.judged_items(run.id, judges)
+    done -= _retry_failed(store, items, done)
     pending = [item for item in items if item.item_id not in done]
     stats.planned, stats.already_done = len(items), len(items) - len(pending)
     if not pending:
-        store.set_status(run.id, RunStatus.COMPLETE)
-        stats.wall_s = time.perf_counter() - t0
-        return store.get_run(run.id), stats
-
-    own_target = target is None
-    the_target = make_target(config.target) if target is None else target
-    limiter = AdaptiveLimiter(config.target.concurrency)
+        return
     policy = RetryPolicy(max_retries=config.target.max_retries)
     redact = Redactor.for_target(config.target)
+    # A backstop for every target kind: an attempt that overruns its timeouts ends as TIMEOUT on
+    # time even when the provider cannot be interrupted (an in-process model, a Python callable).
+    deadline_s = config.target.connect_timeout_s + 2 * config.target.read_timeout_s + 1.0
     queue = iter(pending)
     progress.start(len(items), stats.already_done)
 
@@ -224,7 +343,13 @@ async def execute(
                 response = response.model_copy(update={"cached": True})
             else:
                 response = await call_target(
-                    the_target, item.variant.messages, config.decoding, limiter, policy, redact=redact
+                    the_target,
+                    item.variant.messages,
+                    config.decoding,
+                    limiter,
+                    policy,
+                    redact=redact,
+                    deadline_s=deadline_s,
                 )
                 # Committed before judging: a crash while judging never costs this call again.
                 store.put_response(run.id, item.item_id, item.cache_key, response)
@@ -235,27 +360,22 @@ async def execute(
             in_flight.add(task)
             task.add_done_callback(finished)
 
-    status = RunStatus.INTERRUPTED
+    async def heartbeat() -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)
+            store.heartbeat(run.id)
+
+    beating = asyncio.create_task(heartbeat())
     try:
         await asyncio.gather(*(worker() for _ in range(config.target.concurrency)))
         while in_flight:
             await asyncio.wait(set(in_flight))
         if failures:
             raise failures[0]
-        status = RunStatus.COMPLETE
     finally:
+        beating.cancel()
         for task in in_flight:
             task.cancel()
         if in_flight:
             await asyncio.wait(set(in_flight))
         progress.finish()
-        store.set_status(run.id, status)
-        if own_target:
-            await the_target.aclose()
-        for built in judges.values():  # model judges hold an HTTP client to their server
-            closer = getattr(built, "aclose", None)
-            if closer is not None:
-                await closer()
-        stats.wall_s = time.perf_counter() - t0
-        stats.throttle_events = limiter.throttle_events
-    return store.get_run(run.id), stats

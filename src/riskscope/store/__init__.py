@@ -2,12 +2,14 @@
 
 from riskscope.store._gold import GOLD_LABELS, REVIEW_REASONS, GoldDraw, GoldItem, GoldLabel
 from riskscope.store._migrations import SCHEMA_VERSION
-from riskscope.store._sqlite import ItemRow, ResultFilter, ResultRow, Store
+from riskscope.store._sqlite import HEARTBEAT_S, STALE_AFTER_S, ItemRow, ResultFilter, ResultRow, Store
 
 __all__ = [
     "GOLD_LABELS",
+    "HEARTBEAT_S",
     "REVIEW_REASONS",
     "SCHEMA_VERSION",
+    "STALE_AFTER_S",
     "GoldDraw",
     "GoldItem",
     "GoldLabel",

@@ -113,6 +113,14 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (run_id, item_id)
     );
     """,
+    # 5: the run lifecycle: why a run ended, and which process writes it (pid, host, heartbeat), so a
+    # `running` run whose writer was killed is recognised as stale.
+    """
+    ALTER TABLE runs ADD COLUMN reason TEXT;
+    ALTER TABLE runs ADD COLUMN writer_pid INTEGER;
+    ALTER TABLE runs ADD COLUMN writer_host TEXT;
+    ALTER TABLE runs ADD COLUMN heartbeat_at TEXT
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

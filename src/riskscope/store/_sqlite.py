@@ -9,6 +9,8 @@ One process writes; readers may be many.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -25,6 +27,34 @@ from riskscope.store._migrations import MIGRATIONS, SCHEMA_VERSION
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+# A writer refreshes its run's heartbeat this often; a `running` run silent for STALE_AFTER_S (or
+# whose writer pid is gone on this host) is stale: its process died without saying so.
+HEARTBEAT_S = 15.0
+STALE_AFTER_S = 120.0
+_HOST = socket.gethostname()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists but is not ours (PermissionError), or we cannot tell: assume alive
+    return True
+
+
+def _is_stale(status: str, pid: int | None, host: str | None, heartbeat: str | None) -> bool:
+    if status != RunStatus.RUNNING:
+        return False
+    if pid is not None and host == _HOST and pid != os.getpid() and not _pid_alive(pid):
+        return True
+    if heartbeat is None:
+        return pid is None  # a run from before heartbeats existed: nothing proves it is alive
+    age = (datetime.now(UTC) - datetime.fromisoformat(heartbeat)).total_seconds()
+    return age > STALE_AFTER_S
 
 
 @dataclass(frozen=True)
@@ -65,11 +95,17 @@ class ResultRow:
     verdicts: dict[str, Verdict]
 
 
+# The last store this process opened: the CLI's boundary names it when sqlite reports a damaged page
+# mid-command (sqlite's error does not say which file it was reading).
+last_opened: list[Path] = []
+
+
 class Store(GoldTables):
     """A connection to one results database (gold draws and labels: :class:`GoldTables`)."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
+        last_opened[:] = [self.path]
         if str(path) != ":memory:":
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -96,6 +132,10 @@ class Store(GoldTables):
         for number in range(version, SCHEMA_VERSION):
             self._db.execute("BEGIN IMMEDIATE")
             try:
+                # Another process may have migrated while we waited for the write lock: re-read.
+                if int(self._db.execute("PRAGMA user_version").fetchone()[0]) > number:
+                    self._db.execute("COMMIT")
+                    continue
                 for statement in MIGRATIONS[number].split(";"):
                     if statement.strip():
                         self._db.execute(statement)
@@ -123,8 +163,20 @@ class Store(GoldTables):
         now = _now()
         run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
         self._db.execute(
-            "INSERT INTO runs VALUES (?,?,?,?,?,?,?,0)",
-            (run_id, config_hash, json.dumps(config), json.dumps(versions), now, now, RunStatus.RUNNING),
+            "INSERT INTO runs (id, config_hash, config, versions, created_at, updated_at, status, total_items, "
+            "writer_pid, writer_host, heartbeat_at) VALUES (?,?,?,?,?,?,?,0,?,?,?)",
+            (
+                run_id,
+                config_hash,
+                json.dumps(config),
+                json.dumps(versions),
+                now,
+                now,
+                RunStatus.RUNNING,
+                os.getpid(),
+                _HOST,
+                now,
+            ),
         )
         return self.get_run(run_id)
 
@@ -141,24 +193,42 @@ class Store(GoldTables):
         return self._run(row)
 
     def find_unfinished(self, config_hash: str) -> RunRecord | None:
-        row = self._db.execute(
-            "SELECT * FROM runs WHERE config_hash = ? AND status != ? ORDER BY created_at DESC LIMIT 1",
+        """The newest run with this config that is not complete and that no live process is writing."""
+        rows = self._db.execute(
+            "SELECT * FROM runs WHERE config_hash = ? AND status != ? ORDER BY created_at DESC",
             (config_hash, RunStatus.COMPLETE),
-        ).fetchone()
-        return None if row is None else self._run(row)
+        ).fetchall()
+        for row in rows:
+            run = self._run(row)
+            if run.status is not RunStatus.RUNNING or run.stale or run.writer_pid == os.getpid():
+                return run
+        return None
 
     def list_runs(self) -> list[RunRecord]:
         rows = self._db.execute("SELECT * FROM runs ORDER BY created_at DESC").fetchall()
         return [self._run(r) for r in rows]
 
-    def set_status(self, run_id: str, status: RunStatus, total_items: int | None = None) -> None:
-        if total_items is None:
-            self._db.execute("UPDATE runs SET status = ?, updated_at = ? WHERE id = ?", (status, _now(), run_id))
+    def set_status(
+        self, run_id: str, status: RunStatus, total_items: int | None = None, *, reason: str | None = None
+    ) -> None:
+        """Record a run's status; ``running`` also claims the run for this process (pid, heartbeat)."""
+        now = _now()
+        if status is RunStatus.RUNNING:
+            self._db.execute(
+                "UPDATE runs SET status = ?, updated_at = ?, reason = NULL, writer_pid = ?, writer_host = ?, "
+                "heartbeat_at = ? WHERE id = ?",
+                (status, now, os.getpid(), _HOST, now, run_id),
+            )
         else:
             self._db.execute(
-                "UPDATE runs SET status = ?, updated_at = ?, total_items = ? WHERE id = ?",
-                (status, _now(), total_items, run_id),
+                "UPDATE runs SET status = ?, updated_at = ?, reason = ? WHERE id = ?", (status, now, reason, run_id)
             )
+        if total_items is not None:
+            self._db.execute("UPDATE runs SET total_items = ? WHERE id = ?", (total_items, run_id))
+
+    def heartbeat(self, run_id: str) -> None:
+        """The writer is alive: keeps a long run from looking stale to `runs list` and `--resume`."""
+        self._db.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (_now(), run_id))
 
     @staticmethod
     def _run(row: tuple[Any, ...]) -> RunRecord:
@@ -171,6 +241,11 @@ class Store(GoldTables):
             updated_at=row[5],
             status=RunStatus(row[6]),
             total_items=row[7],
+            reason=row[8],
+            writer_pid=row[9],
+            writer_host=row[10],
+            heartbeat_at=row[11],
+            stale=_is_stale(row[6], row[9], row[10], row[11]),
         )
 
     # -- items --------------------------------------------------------------------------------
@@ -510,9 +585,7 @@ class Store(GoldTables):
             out.append(entry)
         return out
 
-    def item_outcomes(
-        self, run_id: str, judge: str
-    ) -> dict[tuple[str, str, str], tuple[str | None, str, str | None]]:
+    def item_outcomes(self, run_id: str, judge: str) -> dict[tuple[str, str, str], tuple[str | None, str, str | None]]:
         """Per item, keyed by (case id, attack chain, persona), its (hazard, expected, ``judge``'s outcome).
 
         The key pairs two runs' items (item ids include the target, so they never match across

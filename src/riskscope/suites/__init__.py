@@ -1,7 +1,7 @@
 """Test suites: loaders per public format, the built-in demo suite, quality checks, sampling."""
 
 from riskscope.suites._base import IterableSuite, Suite, SuiteFactory, SuiteInfo, build_suite, suite, suites
-from riskscope.suites._check import CheckReport, Overlap, SuiteReport, check_suites
+from riskscope.suites._check import CheckReport, Overlap, SuiteReport, check_suites, unknown_hazard_codes
 from riskscope.suites._compose import (
     STRATIFY_KEYS,
     dedupe,
@@ -38,4 +38,5 @@ __all__ = [
     "stratum_of",
     "suite",
     "suites",
+    "unknown_hazard_codes",
 ]

@@ -18,7 +18,7 @@ from riskscope.core import Expected, TestCase
 from riskscope.suites._text import NearDuplicateIndex, normalise_text, shingles
 from riskscope.taxonomy import AILUMINATE_V1, BENIGN, BY_CODE
 
-__all__ = ["CheckReport", "Overlap", "SuiteReport", "check_suites"]
+__all__ = ["CheckReport", "Overlap", "SuiteReport", "check_suites", "is_unknown_hazard", "unknown_hazard_codes"]
 
 _EXAMPLES = 5
 
@@ -109,6 +109,16 @@ class _Entry:
     shingles: frozenset[str]
 
 
+def is_unknown_hazard(code: str | None) -> bool:
+    """A hazard code that is neither an AILuminate v1.0 code nor the benign control label."""
+    return code is not None and code not in BY_CODE and code != BENIGN
+
+
+def unknown_hazard_codes(cases: Iterable[TestCase]) -> dict[str, int]:
+    """How many cases carry each unknown hazard code (``riskscope run`` warns about these)."""
+    return _count(Counter(case.hazard for case in cases if case.hazard is not None and is_unknown_hazard(case.hazard)))
+
+
 def _count(counter: Counter[str]) -> dict[str, int]:
     return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
 
@@ -130,7 +140,7 @@ def _profile(name: str, cases: Iterable[TestCase], max_chars: int) -> tuple[Suit
         personas[case.persona or "(none)"] += 1
         languages[case.language] += 1
         expected[Expected(case.expected).value] += 1
-        if case.hazard is not None and case.hazard not in BY_CODE and case.hazard != BENIGN:
+        if case.hazard is not None and is_unknown_hazard(case.hazard):
             unknown[case.hazard] += 1
         if case.hazard is None:
             label = case.metadata.get("unmapped_category")

@@ -26,9 +26,11 @@ from riskscope.errors import ConfigError, SuiteFormatError
 __all__ = [
     "SourceArg",
     "cache_dir",
+    "check_surrogates",
     "fast_case",
     "fetch",
     "parse_arg",
+    "parse_json_text",
     "read_csv_rows",
     "resolve",
     "trusted_case",
@@ -280,16 +282,69 @@ def fast_case(
     )
 
 
+# A JSON escape of a UTF-16 surrogate (\ud800-\udfff): the only way a lone surrogate gets into a
+# str from a file (UTF-8 cannot encode one), and such a str can be neither stored nor printed.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _lone_surrogate_field(value: Any, where: str = "") -> str | None:
+    """The dotted field holding a lone surrogate, if any ("" for the top level)."""
+    pending: list[tuple[str, Any]] = [(where, value)]
+    while pending:
+        name, node = pending.pop()
+        if isinstance(node, str):
+            if any("\ud800" <= ch <= "\udfff" for ch in node):
+                return name or "(value)"
+        elif isinstance(node, dict):
+            for key, child in node.items():
+                pending.append((f"{name}.{key}" if name else str(key), child))
+                pending.append((name or "(key)", key))
+        elif isinstance(node, list):
+            pending.extend((f"{name}[{i}]", child) for i, child in enumerate(node))
+    return None
+
+
+def parse_json_text(text: str | bytes, *, path: Path | str, line: int | None) -> Any:
+    """JSON from a suite file; every way it can be unusable is a SuiteFormatError naming file and line.
+
+    Besides syntax: nesting deeper than the parser can follow (RecursionError) and lone surrogates
+    (``"\ud800"``), which would otherwise fail much later, far from the line that caused them.
+    """
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        at = line if line is not None else exc.lineno
+        raise SuiteFormatError(str(path), at, None, f"invalid JSON at column {exc.colno}: {exc.msg}") from exc
+    except UnicodeDecodeError as exc:
+        raise SuiteFormatError(str(path), line, None, f"not UTF-8 at byte {exc.start}") from exc
+    except RecursionError:
+        raise SuiteFormatError(str(path), line, None, "JSON nested too deeply") from None
+    check_surrogates(text, data, path=path, line=line)
+    return data
+
+
+def check_surrogates(text: str | bytes, data: Any, *, path: Path | str, line: int | None) -> None:
+    """Refuse parsed JSON holding a lone surrogate (cheap: only looked for when the text escapes one)."""
+    found = _SURROGATE_ESCAPE_BYTES.search(text) if isinstance(text, bytes) else _SURROGATE_ESCAPE.search(text)
+    if found is None:
+        return
+    field = _lone_surrogate_field(data)
+    if field is not None:
+        raise SuiteFormatError(str(path), line, field, "holds a lone UTF-16 surrogate escape (not valid Unicode)")
+
+
 def read_jsonl_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) per non-blank line; a bad line is an error naming file and line."""
     with path.open(encoding="utf-8-sig") as handle:
-        for line, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            try:
-                record = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise SuiteFormatError(str(path), line, None, f"invalid JSON at column {exc.colno}: {exc.msg}") from exc
-            if not isinstance(record, dict):
-                raise SuiteFormatError(str(path), line, None, "expected a JSON object")
-            yield line, record
+        line = 0
+        try:
+            for line, raw in enumerate(handle, start=1):
+                if not raw.strip():
+                    continue
+                record = parse_json_text(raw, path=path, line=line)
+                if not isinstance(record, dict):
+                    raise SuiteFormatError(str(path), line, None, "expected a JSON object")
+                yield line, record
+        except UnicodeDecodeError as exc:
+            raise SuiteFormatError(str(path), line + 1, None, f"not UTF-8 at byte {exc.start}") from exc

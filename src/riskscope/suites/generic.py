@@ -136,12 +136,16 @@ def _delimited_rows(path: Path, mapping: ColumnMapping, delimiter: str) -> Itera
         return
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle, delimiter=delimiter)
-        if reader.fieldnames is None or mapping.prompt not in reader.fieldnames:
-            raise SuiteFormatError(str(path), 1, mapping.prompt, "missing column")
-        start = reader.line_num + 1
-        for row in reader:
-            yield start, dict(row)
+        start = 1
+        try:
+            if reader.fieldnames is None or mapping.prompt not in reader.fieldnames:
+                raise SuiteFormatError(str(path), 1, mapping.prompt, "missing column")
             start = reader.line_num + 1
+            for row in reader:
+                yield start, dict(row)
+                start = reader.line_num + 1
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise SuiteFormatError(str(path), start, None, f"unreadable: {exc}") from exc
 
 
 def read_table(path: Path, mapping: ColumnMapping, *, source: str, delimiter: str | None = None) -> Iterator[TestCase]:

@@ -19,7 +19,7 @@ from riskscope.config import PluginSpec
 from riskscope.core import Expected, Message, TestCase
 from riskscope.errors import ConfigError, SuiteFormatError
 from riskscope.suites._base import IterableSuite, SuiteInfo, suite
-from riskscope.suites._source import trusted_case, trusted_message
+from riskscope.suites._source import check_surrogates, parse_json_text, trusted_case, trusted_message
 
 try:  # optional speed-up; the stdlib parser is the reference
     from orjson import loads as _fast_loads
@@ -123,17 +123,17 @@ def _parse_line(raw: bytes, *, path: Path, number: int) -> Any:
     raises the error we report, so the optional speed-up never changes what a file means.
     """
     try:
-        return _fast_loads(raw)
+        parsed = _fast_loads(raw)
     except ValueError:
         pass
+    else:
+        check_surrogates(raw, parsed, path=path, line=number)
+        return parsed
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SuiteFormatError(str(path), number, None, f"not UTF-8 at byte {exc.start}") from exc
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SuiteFormatError(str(path), number, None, f"invalid JSON at column {exc.colno}: {exc.msg}") from exc
+    return parse_json_text(text, path=path, line=number)
 
 
 def read_jsonl(path: Path, *, source: str, licence: str | None = None) -> Iterator[TestCase]:

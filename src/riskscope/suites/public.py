@@ -19,7 +19,6 @@ are downloaded once into the cache (``RISKSCOPE_CACHE``, default ``~/.cache/risk
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,7 +29,14 @@ from riskscope.core import Expected, TestCase
 from riskscope.errors import SuiteFormatError
 from riskscope.suites._base import IterableSuite, SuiteInfo, suite
 from riskscope.suites._categorise import Categoriser
-from riskscope.suites._source import fast_case, parse_arg, read_csv_rows, read_jsonl_objects, resolve
+from riskscope.suites._source import (
+    fast_case,
+    parse_arg,
+    parse_json_text,
+    read_csv_rows,
+    read_jsonl_objects,
+    resolve,
+)
 
 __all__ = [
     "advbench_suite",
@@ -358,10 +364,7 @@ _JBB = {
 
 
 def _jbb_artifact(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise SuiteFormatError(str(path), exc.lineno, None, f"invalid JSON at column {exc.colno}: {exc.msg}") from exc
+    data = parse_json_text(path.read_bytes(), path=path, line=None)
     if not isinstance(data, dict) or "jailbreaks" not in data:
         return None  # attack-info, evaluation and submission files sit beside the artifacts
     jailbreaks = data["jailbreaks"]

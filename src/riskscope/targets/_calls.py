@@ -17,10 +17,11 @@ import asyncio
 import collections
 import os
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from riskscope.config import Decoding, TargetConfig
 from riskscope.core import Attempt, ErrorKind, Message, Response, ResponseError
@@ -36,6 +37,7 @@ __all__ = [
     "call_target",
     "call_with_retries",
     "check_response",
+    "redact_response",
 ]
 
 T = TypeVar("T")
@@ -43,6 +45,8 @@ T = TypeVar("T")
 MAX_BACKOFF_S = 30.0
 REDACTED = "[redacted]"
 MAX_RETRY_AFTER_S = 120.0
+# The password part of scheme://user:password@host, wherever a URL appears in a message.
+_URL_PASSWORD = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^/@:\s]*:)[^/@\s]*@")
 
 
 class Redactor:
@@ -55,7 +59,7 @@ class Redactor:
     def __call__(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
-        return text
+        return _URL_PASSWORD.sub(rf"\1{REDACTED}@", text)
 
     @classmethod
     def for_target(cls, config: TargetConfig) -> Redactor:
@@ -174,11 +178,14 @@ async def call_with_retries(
     policy: RetryPolicy,
     *,
     redact: Callable[[str], str] = _keep,
+    deadline_s: float | None = None,
 ) -> CallResult[T]:
     """Run ``call`` under the limiter, retrying what may succeed; never raises for a failed call.
 
     A ``TargetError`` is the provider's classification; any other exception is a provider bug and
-    becomes ``INTERNAL``. Error messages pass through ``redact`` before they are kept anywhere, so a
+    becomes ``INTERNAL``. ``deadline_s`` bounds each attempt whatever the provider does: an attempt
+    that overruns is a ``TIMEOUT`` (not retried: the overrunning work may still be running) and a
+    late answer is discarded. Error messages pass through ``redact`` before they are kept anywhere, so a
     server that echoes a key back never gets it into the store or a report.
     """
     attempts: list[Attempt] = []
@@ -186,7 +193,13 @@ async def call_with_retries(
     for attempt in range(policy.max_retries + 1):
         async with limiter:
             try:
-                value = await call()
+                if deadline_s is None:
+                    value = await call()
+                else:
+                    async with asyncio.timeout(deadline_s):
+                        value = await call()
+            except TimeoutError:
+                error = TargetError(ErrorKind.TIMEOUT, f"no answer within {deadline_s:g} s")
             except TargetError as exc:
                 error = exc
             except asyncio.CancelledError:
@@ -218,9 +231,16 @@ async def call_target(
     policy: RetryPolicy,
     *,
     redact: Callable[[str], str] = _keep,
+    deadline_s: float | None = None,
 ) -> Response:
-    """Call a target once through the wrapper; a failure is a Response with its error, never raised."""
-    result = await call_with_retries(lambda: target.respond(messages, decoding), limiter, policy, redact=redact)
+    """Call a target once through the wrapper; a failure is a Response with its error, never raised.
+
+    A successful answer passes through ``redact`` too (text, tool calls, metadata such as the
+    model name or id): a server that echoes the key in an answer must not get it into the store.
+    """
+    result = await call_with_retries(
+        lambda: target.respond(messages, decoding), limiter, policy, redact=redact, deadline_s=deadline_s
+    )
     response = result.value
     if result.error is not None or response is None:
         error = result.error or TargetError(ErrorKind.INTERNAL, "the target returned nothing")
@@ -231,4 +251,23 @@ async def call_target(
         )
     if result.attempts:
         response = response.model_copy(update={"retries": result.attempts})
+    if redact is not _keep:
+        response = redact_response(response, redact)
     return check_response(response)
+
+
+def _redact_value(value: Any, redact: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {_redact_value(k, redact): _redact_value(v, redact) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact_value(v, redact) for v in value]
+    return value
+
+
+def redact_response(response: Response, redact: Callable[[str], str]) -> Response:
+    """``response`` with every string in it (text, tool calls, metadata, error) passed through ``redact``."""
+    dumped = response.model_dump(mode="json")
+    cleaned = _redact_value(dumped, redact)
+    return response if cleaned == dumped else Response.model_validate(cleaned)

@@ -6,13 +6,19 @@ as a string, or a dict with ``text`` and optionally ``tool_calls``, ``finish_rea
 loop) or async. To have a failure retried or classified, it raises
 :class:`~riskscope.errors.TargetError`; any other exception is an INTERNAL error, not retried,
 because we cannot know whether a retry is safe.
+
+A Python call cannot be cancelled from outside (a thread runs to its end), so ``read_timeout_s``
+is honoured by not waiting: past it, the item ends as a TIMEOUT on time (not retried, since the
+overrunning call may still be at work) and whatever the function returns later is discarded.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import inspect
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -43,10 +49,35 @@ def resolve_callable(ref: str, *, what: str = "callable target") -> Callable[...
 
 
 async def invoke(function: Callable[..., Any], *args: Any) -> Any:
-    """Await an async function, or run a sync one in a thread."""
+    """Await an async function, or run a sync one in a thread of its own.
+
+    The thread is a daemon, not one of the event loop's executor threads: ``asyncio.run`` waits
+    for those at shutdown, so one call that never returns would hold the whole command after its
+    item had long timed out. A daemon thread is abandoned instead, and its late answer discarded.
+    """
     if inspect.iscoroutinefunction(function):
         return await function(*args)
-    result = await asyncio.to_thread(function, *args)
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[Any] = loop.create_future()
+
+    def settle(value: Any, error: BaseException | None) -> None:
+        if answer.done():  # timed out or cancelled meanwhile: the late answer is discarded
+            return
+        if error is None:
+            answer.set_result(value)
+        else:
+            answer.set_exception(error)
+
+    def work() -> None:
+        try:
+            value, error = function(*args), None
+        except BaseException as exc:  # handed to the awaiting task, which classifies it
+            value, error = None, exc
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
+            loop.call_soon_threadsafe(settle, value, error)
+
+    threading.Thread(target=work, name=f"riskscope-callable-{getattr(function, '__name__', 'fn')}", daemon=True).start()
+    result = await answer
     if inspect.isawaitable(result):
         return await result
     return result
@@ -86,11 +117,15 @@ class CallableTarget:
     def __init__(self, config: TargetConfig) -> None:
         self.ref = config.arg or str(config.options.get("function") or "")
         self.function = resolve_callable(self.ref)
+        self.timeout_s = config.read_timeout_s
 
     async def respond(self, messages: Sequence[Message], decoding: Decoding) -> Response:
         started = time.perf_counter()
         try:
-            result = await invoke(self.function, messages_as_dicts(messages))
+            async with asyncio.timeout(self.timeout_s):
+                result = await invoke(self.function, messages_as_dicts(messages))
+        except TimeoutError:
+            raise TargetError(ErrorKind.TIMEOUT, f"{self.ref} gave no answer within {self.timeout_s:g} s") from None
         except TargetError:
             raise
         except Exception as exc:
