@@ -27,6 +27,7 @@ __all__ = [
     "Selection",
     "TargetConfig",
     "load_config",
+    "spec_label",
 ]
 
 DEFAULT_STORE = Path("runs") / "riskscope.db"
@@ -83,7 +84,22 @@ class PluginSpec(_Strict):
         return cls(name=name, arg=arg)
 
     def __str__(self) -> str:
-        return f"{self.name}:{self.arg}" if self.arg else self.name
+        return spec_label(self)
+
+
+def spec_label(spec: object) -> str:
+    """How a spec reads on every surface (terminal, reports, dashboard): ``NAME`` or ``NAME:ARG``.
+
+    Takes a ``PluginSpec`` or the dict a run's stored config holds (options and connection
+    settings never enter the label).
+    """
+    if isinstance(spec, PluginSpec):
+        name, arg = spec.name, spec.arg
+    elif isinstance(spec, dict):
+        name, arg = str(spec.get("name", "")), str(spec.get("arg", "") or "")
+    else:
+        return str(spec)
+    return f"{name}:{arg}" if arg else name
 
 
 class TargetConfig(PluginSpec):

@@ -70,7 +70,7 @@ def test_embedded_headline_is_corrected_with_its_transfer_figures(tmp_path: Path
     print_summary(summary, {}, Console(file=out, width=200))
     text = out.getvalue()
     assert text.index("judge error folded in") < text.index("Unsafe responses per hazard")
-    assert "raw rate of judge embedded" in text and "pts wide" in text
+    assert "raw rate of judge embedded" in text and "pp wide" in text
 
     html = render_html(summary, rows)
     assert html.index('id="corrected"') < html.index('id="judge-card"') < html.index('id="configuration"')

@@ -59,3 +59,11 @@ def test_placements_list_every_crosswalk_that_maps_to_the_hazard() -> None:
     }
     assert len(lines) == 1 + len(mapped_sources)
     assert all(any(line.startswith(escape_markdown(s, 60) + ":") for line in lines) for s in mapped_sources)
+
+
+def test_ampersands_read_plainly_but_cannot_form_entities() -> None:
+    """Issue 19: the RiskCard printed "Suicide &amp; self-harm"; only an entity-like "&" is escaped."""
+    from riskscope.reports.riskcard import escape_markdown
+
+    assert escape_markdown("Suicide & self-harm") == "Suicide & self\\-harm"
+    assert escape_markdown("&lt;script&gt; &#60;") == "&amp;lt;script&amp;gt; &amp;\\#60;"

@@ -138,7 +138,7 @@ def test_compare_matches_the_riskscope_compare_verb(dashboard: Dashboard) -> Non
         assert f"{c['p_value']:.3g}" in row and f"{c['p_adjusted']:.3g}" in row
         assert c["verdict"] in row
         d = c["difference"]
-        assert f"{d['point'] * 100:+.1f} pts [{d['low'] * 100:+.1f}, {d['high'] * 100:+.1f}]" in row
+        assert f"{d['point'] * 100:+.1f} pp [{d['low'] * 100:+.1f}, {d['high'] * 100:+.1f}]" in row
     assert f"{expected['overall']['table']['both_unsafe'] + expected['overall']['table']['only_a'] + expected['overall']['table']['only_b'] + expected['overall']['table']['both_safe']} pairs assessed in both runs" in html
     assert f"{expected['unassessed_pairs']} pairs unassessed" in html
 

@@ -40,7 +40,7 @@ def test_counts_and_label_problems() -> None:
     ]
     report = check_suites([("s", cases)], max_chars=40).suites[0]
     assert report.cases == 6
-    assert report.by_hazard == {"(none)": 2, "ncr": 2, "spc_fin": 1, "zzz": 1}
+    assert report.by_hazard == {"unmapped": 2, "ncr": 2, "spc_fin": 1, "zzz": 1}
     assert report.by_language == {"en": 5, "fr": 1}
     assert report.empty_prompts == ["c"]
     assert report.overlong_prompts == ["d"]

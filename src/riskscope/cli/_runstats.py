@@ -1,8 +1,9 @@
 """Reading what compare and gate need from the store, in the same terms as the run summary.
 
-Items of two runs are paired by (case id, attack chain, persona): the same prompt, attacked the
-same way, under the same persona. Only pairs assessed in both runs by each run's headline judge
-(the first judge of its config) enter a comparison; the rest are counted, never guessed.
+Items of two runs are paired by ``stats.figures.pair_outcomes``: (case id, attack chain, persona),
+the same prompt attacked the same way under the same persona. Only pairs assessed in both runs by
+each run's headline judge (the first judge of its config) enter a comparison; the rest are
+counted, never guessed.
 """
 
 from __future__ import annotations
@@ -11,14 +12,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from riskscope.core import Expected, Outcome
 from riskscope.errors import ConfigError
 from riskscope.reports.summary import RunSummary, summarise
 from riskscope.stats import JudgeAccuracy, PairedTable, RunCounts
-from riskscope.store import ResultRow, Store
-from riskscope.taxonomy import top_level
-
-Key = tuple[str, str, str]
+from riskscope.stats.figures import pair_outcomes, spec_label
+from riskscope.store import Store
 
 
 def load_judge_accuracy(path: Path) -> JudgeAccuracy:
@@ -49,21 +47,6 @@ def run_counts(store: Store, run_id: str) -> tuple[RunCounts, RunSummary]:
     return RunCounts(hazards, int(over.get("refused", 0)), int(over.get("n", 0))), summary
 
 
-def _outcomes(rows: list[ResultRow], judge: str) -> dict[Key, tuple[str, Outcome | None]]:
-    out: dict[Key, tuple[str, Outcome | None]] = {}
-    for row in rows:
-        case = row.item.variant.case
-        if case.expected is not Expected.REFUSE:
-            continue
-        persona = row.item.persona or case.persona or "none"
-        verdict = row.verdicts.get(judge)
-        out[(case.id, row.item.variant.chain, persona)] = (
-            top_level(case.hazard or "unknown"),
-            None if verdict is None else verdict.outcome,
-        )
-    return out
-
-
 @dataclass(frozen=True)
 class Pairing:
     tables: dict[str, PairedTable]
@@ -74,30 +57,14 @@ class Pairing:
     unassessed: int
 
 
+def headline_judge(store: Store, run_id: str) -> str:
+    """The run's headline judge: the first judge of its config (as in the run summary)."""
+    judges = store.get_run(run_id).config.get("judges", [])
+    return spec_label(judges[0]) if judges else ""
+
+
 def pair_runs(store: Store, run_a: str, run_b: str) -> Pairing:
-    summary_a, rows_a = summarise(store, run_a)
-    summary_b, rows_b = summarise(store, run_b)
-    a = _outcomes(rows_a, summary_a.primary_judge)
-    b = _outcomes(rows_b, summary_b.primary_judge)
-    counts: dict[str, list[int]] = {}
-    unassessed = 0
-    for key in sorted(set(a) & set(b)):
-        hazard, outcome_a = a[key]
-        _, outcome_b = b[key]
-        assessed = (Outcome.SAFE, Outcome.UNSAFE)
-        if outcome_a not in assessed or outcome_b not in assessed:
-            unassessed += 1
-            continue
-        cell = counts.setdefault(hazard, [0, 0, 0, 0])
-        unsafe_a, unsafe_b = outcome_a is Outcome.UNSAFE, outcome_b is Outcome.UNSAFE
-        index = 0 if unsafe_a and unsafe_b else 1 if unsafe_a else 2 if unsafe_b else 3
-        cell[index] += 1
-    tables = {h: PairedTable(*c) for h, c in counts.items()}
-    return Pairing(
-        tables,
-        summary_a.primary_judge,
-        summary_b.primary_judge,
-        len(set(a) - set(b)),
-        len(set(b) - set(a)),
-        unassessed,
-    )
+    """Pair two runs by ``stats.figures.pair_outcomes``, the pairing the dashboard uses too."""
+    judge_a, judge_b = headline_judge(store, run_a), headline_judge(store, run_b)
+    pairing = pair_outcomes(store.item_outcomes(run_a, judge_a), store.item_outcomes(run_b, judge_b))
+    return Pairing(pairing.tables, judge_a, judge_b, pairing.only_in_a, pairing.only_in_b, pairing.unassessed)

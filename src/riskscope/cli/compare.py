@@ -28,6 +28,21 @@ def _line(c: PairedComparison, name: str) -> str:
     )
 
 
+def _refusal(over: dict[str, Any]) -> str:
+    if over.get("point") is None:
+        return "— (no benign control labelled by a refusal judge)"
+    return (
+        f"{_pct(over['point']).strip()} [{_pct(over['low']).strip()}, {_pct(over['high']).strip()}] "
+        f"({over['refused']}/{over['n']}, judge {over.get('judge')})"
+    )
+
+
+def _difference(a: dict[str, Any], b: dict[str, Any]) -> float | None:
+    if a.get("point") is None or b.get("point") is None:
+        return None
+    return float(b["point"]) - float(a["point"])
+
+
 def compare_command(
     run_a: Annotated[str, typer.Argument(help="Run id of A (before).")],
     run_b: Annotated[str, typer.Argument(help="Run id of B (after).")],
@@ -40,12 +55,18 @@ def compare_command(
     if not (0 < alpha < 1 and 0 < confidence < 1):
         raise ConfigError(f"--alpha and --confidence must be in (0, 1), got {alpha} and {confidence}")
     from riskscope.cli._runstats import pair_runs
+    from riskscope.reports.summary import summarise
     from riskscope.stats import compare_paired
+    from riskscope.stats.figures import interval_note
     from riskscope.taxonomy import hazard_name
 
     with open_store(store_path) as store:
         pairing = pair_runs(store, run_a, run_b)
+        # Over-refusal by the summary's definition (the run's refusal judge), as every surface shows it.
+        refusal_a = summarise(store, run_a)[0].over_refusal
+        refusal_b = summarise(store, run_b)[0].over_refusal
     overall, per_hazard = compare_paired(pairing.tables, alpha=alpha, confidence=confidence)
+    note = interval_note(len(per_hazard), confidence)
     if as_json:
         data: dict[str, Any] = {
             "run_a": run_a,
@@ -59,6 +80,8 @@ def compare_command(
             "unassessed_pairs": pairing.unassessed,
             "overall": overall.to_dict(),
             "hazards": [c.to_dict() for c in per_hazard],
+            "adjustment": {"verdicts": "holm", "intervals": "unadjusted", "note": note},
+            "over_refusal": {"a": refusal_a, "b": refusal_b, "difference": _difference(refusal_a, refusal_b)},
         }
         print_json(data)
         return
@@ -67,15 +90,22 @@ def compare_command(
         f"pairs assessed in both: {overall.table.n}; unassessed in either: {pairing.unassessed}; "
         f"only in A: {pairing.only_in_a}; only in B: {pairing.only_in_b}"
     )
-    echo(
-        f"{'hazard':<34} {'pairs':>5} {'A':>6} {'B':>6}  {'B - A (95% CI)':<28} {'A/B only':>9} McNemar, Holm"
-    )
+    ci = f"B - A ({confidence:.0%} CI, unadj.)"
+    echo(f"{'hazard':<34} {'pairs':>5} {'A':>6} {'B':>6}  {ci:<28} {'A/B only':>9} McNemar, Holm")
     for c in per_hazard:
         name = hazard_name(c.key)
         echo(_line(c, c.key if name == c.key else f"{c.key} {name}"))
     echo(_line(overall, "all hazards (pooled)"))
     if overall.table.n == 0:
         echo("no pairs were assessed in both runs: nothing can be concluded")
+    echo(note)
+    echo(f"over-refusal on benign controls: A {_refusal(refusal_a)}   B {_refusal(refusal_b)}")
+    difference = _difference(refusal_a, refusal_b)
+    if difference is not None:
+        echo(
+            f"over-refusal B - A: {100 * difference:+.1f} pp (each run's own interval above; not a paired test). "
+            "A lower unsafe rate bought with more refusals of benign requests is a trade-off."
+        )
 
 
 def register(app: typer.Typer, stage_apps: dict[str, typer.Typer]) -> None:

@@ -39,7 +39,7 @@ def report_command(
 ) -> None:
     """Re-render the HTML report and results.json of a run from the store (and optional exports)."""
     from riskscope.cli._runstats import load_judge_accuracy
-    from riskscope.cli.run import write_reports
+    from riskscope.reports import write_reports
 
     with open_store(store_path) as store:
         if run_id == "latest":

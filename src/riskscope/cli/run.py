@@ -26,8 +26,6 @@ if TYPE_CHECKING:
     from riskscope.config import RunConfig
     from riskscope.reports.references import ReferenceSet
     from riskscope.runner import Progress
-    from riskscope.stats import JudgeAccuracy
-    from riskscope.store import Store
 
 
 # No default here: a default would mask the config's `store:`. Flag (or env) first, config next, default last.
@@ -69,33 +67,6 @@ def _progress(kind: ProgressKind, as_json: bool) -> Progress:
     if kind is ProgressKind.JSON:
         return PlainProgress(as_json=True)
     return SilentProgress()
-
-
-def write_reports(
-    store: Store,
-    run_id: str,
-    out: Path,
-    *,
-    references: ReferenceSet | None = None,
-    judge_accuracy: JudgeAccuracy | None = None,
-) -> tuple[Any, dict[str, Path]]:
-    """Summarise and write report.html and results.json; the options add grades and corrected rates."""
-    from riskscope.reports import summarise, write_html, write_results_json
-
-    summary, rows = summarise(
-        store,
-        run_id,
-        references=references.systems if references else (),
-        force_references=references.force if references else False,
-        judge_accuracy=judge_accuracy,
-    )
-    folder = out / run_id
-    files = {
-        "report": write_html(folder / "report.html", summary, rows, store.get_run(run_id).config),
-        "results": write_results_json(folder / "results.json", summary, rows),
-        "store": store.path,
-    }
-    return summary, files
 
 
 def run_command(
@@ -187,6 +158,8 @@ def run_command(
                 warn=_warn,
             )
         )
+        from riskscope.reports import write_reports
+
         summary, files = write_reports(store, run_record.id, out_folder, references=references, judge_accuracy=accuracy)
     finally:
         store.close()

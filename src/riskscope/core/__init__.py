@@ -16,6 +16,7 @@ from riskscope.core._types import (
     Variant,
     Verdict,
     attack_label,
+    chain_label,
 )
 from riskscope.errors import ErrorKind
 
@@ -37,6 +38,7 @@ __all__ = [
     "attack_label",
     "bidi_visible",
     "canonical_json",
+    "chain_label",
     "html_visible",
     "is_secret_name",
     "stable_hash",

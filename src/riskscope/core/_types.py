@@ -7,6 +7,7 @@ hand-written code, and so that no stage can mutate what an earlier stage produce
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -80,6 +81,12 @@ def attack_label(lineage: tuple[str, ...] | list[str]) -> str:
     return "+".join(step.rpartition("#")[0] or step for step in lineage) if lineage else "none"
 
 
+def chain_label(lineage: Sequence[str]) -> str:
+    """The full lineage as one label, choices included ("none" for the plain case): with the case id
+    and persona it pairs a variant across runs (the store's ``item_outcomes`` and ``Variant.chain``)."""
+    return "+".join(lineage) if lineage else "none"
+
+
 class Variant(_Frozen):
     """A test case after zero or more attacks; ``lineage`` lists the attack specs applied in order."""
 
@@ -105,7 +112,7 @@ class Variant(_Frozen):
     @property
     def chain(self) -> str:
         """The full lineage, choices included: with the case id it identifies the variant."""
-        return "+".join(self.lineage) if self.lineage else "none"
+        return chain_label(self.lineage)
 
 
 class ResponseError(_Frozen):

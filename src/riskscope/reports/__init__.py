@@ -2,6 +2,7 @@
 
 from riskscope.reports.agreement import PairAgreement, cohen_kappa, judge_agreement
 from riskscope.reports.exports import write_jsonl, write_parquet
+from riskscope.reports.files import write_reports
 from riskscope.reports.html import render_html, write_html
 from riskscope.reports.json_report import item_record, results_document, write_results_json
 from riskscope.reports.junit import JUnitCase, render_junit, write_junit
@@ -26,6 +27,7 @@ __all__ = [
     "write_jsonl",
     "write_junit",
     "write_parquet",
+    "write_reports",
     "write_results_json",
     "write_riskcard",
 ]

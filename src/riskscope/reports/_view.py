@@ -7,19 +7,20 @@ report renders whatever exists and simply leaves out what does not.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from riskscope.core import Expected, Outcome
+from riskscope.core import Expected
 from riskscope.reports.agreement import judge_agreement
 from riskscope.reports.charts import agreement_chart, interval_chart, scatter_chart
+from riskscope.reports.summary import benign_over_refusal
 from riskscope.stats import wilson_interval
+from riskscope.stats.figures import grade_badge, reporting_hazard
 from riskscope.store import ResultRow
-from riskscope.taxonomy import top_level
+from riskscope.taxonomy import BENIGN
 
 __all__ = ["estimate_dict", "extra_estimates", "grade_of", "item_view", "over_refusal_of", "report_view"]
 
-_REFUSED = {"full_refusal", "partial_refusal"}
 _BASE_GROUP_KEYS = {"key", "name", "planned", "assessed", "unsafe", "unassessed", "unsafe_rate", "unassessed_reasons"}
 
 
@@ -39,63 +40,53 @@ def grade_of(data: Mapping[str, Any]) -> dict[str, Any] | None:
     """A grade badge from whatever grade field the summary carries, else None.
 
     Accepts a plain label, a dict with low/high or a range, and the statistics stage's grade
-    distribution (``grade``, ``probabilities``, ``settled``, ``statement``), whose tier
-    probabilities are the grade's uncertainty.
+    distribution (``grade``, ``probabilities``, ``most_likely``, ``settled``, ``statement``): that
+    one is drawn by ``stats.figures.grade_badge`` (the most likely tier, settled only when its
+    probability reaches the threshold), as on every other surface.
     """
     for key in ("grade", "overall_grade", "grade_distribution"):
         value = data.get(key)
         if value is None:
             continue
         if isinstance(value, str):
-            return {"label": value, "range": None, "detail": None, "settled": True}
+            return {"label": value, "range": None, "detail": None, "settled": True, "probability": None}
         if isinstance(value, Mapping):
-            label = next(
-                (value[k] for k in ("grade", "label", "letter", "most_likely") if value.get(k) is not None),
-                "no grade",
-            )
+            if isinstance(value.get("probabilities"), Mapping):
+                return grade_badge(value).to_dict()
+            label = next((value[k] for k in ("grade", "label", "letter") if value.get(k) is not None), "no grade")
             low, high = value.get("low"), value.get("high")
             spread = value.get("range") or (f"{low}–{high}" if low is not None and high is not None else None)
-            probabilities = value.get("probabilities")
-            if spread is None and isinstance(probabilities, Mapping):
-                likely = sorted(probabilities.items(), key=lambda kv: -float(kv[1]))
-                spread = ", ".join(f"{name} {float(p):.0%}" for name, p in likely if float(p) >= 0.05) or None
             detail = value.get("statement") or value.get("method") or value.get("basis") or value.get("reason")
             return {
                 "label": str(label),
                 "range": None if spread is None else str(spread),
                 "detail": detail,
                 "settled": bool(value.get("settled", True)),
+                "probability": None,
             }
     return None
 
 
+# Readable names of the summary's extra interval fields; an unknown field is shown by its name.
+ESTIMATE_LABELS = {
+    "unsafe_rate_cp": "Clopper–Pearson (exact)",
+    "hazard_weighted": "hazard-weighted unsafe rate",
+}
+
+
 def extra_estimates(data: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
-    """Interval figures beyond the headline Wilson rate (e.g. Clopper–Pearson), by field name."""
+    """Interval figures beyond the headline Wilson rate (e.g. Clopper–Pearson), by readable name."""
     return [
-        (key.replace("_", " "), value)
+        (ESTIMATE_LABELS.get(key, key.replace("_", " ")), value)
         for key, value in data.items()
         if key not in _BASE_GROUP_KEYS and _is_estimate(value)
     ]
 
 
-def over_refusal_of(rows: Iterable[ResultRow]) -> dict[str, Any]:
-    """Over-refusal on benign controls, read from the first verdict that carries a refusal label.
-
-    Mirrors the summary's definition so the report's trade-off chart and its headline agree.
-    """
-    refused = judged = 0
-    for row in rows:
-        if row.item.variant.case.expected is not Expected.COMPLY:
-            continue
-        for verdict in row.verdicts.values():
-            label = verdict.labels.get("refusal")
-            if label is not None and verdict.outcome is not Outcome.UNASSESSED:
-                judged += 1
-                refused += label in _REFUSED
-                break
-    data = estimate_dict(refused, judged)
-    data["refused"] = refused
-    return data
+def over_refusal_of(rows: Iterable[ResultRow], judges: Sequence[str]) -> dict[str, Any]:
+    """Over-refusal on the benign controls among ``rows``, by the summary's definition
+    (``summary.benign_over_refusal``), so the trade-off chart and the headline agree."""
+    return benign_over_refusal(rows, judges).to_dict()
 
 
 def _persona(row: ResultRow) -> str:
@@ -111,7 +102,7 @@ def item_view(row: ResultRow, primary: str) -> dict[str, Any]:
         "item_id": row.item.item_id,
         "case_id": case.id,
         "hazard": case.hazard or "",
-        "hazard_key": "benign" if case.expected is Expected.COMPLY else top_level(case.hazard or "unknown"),
+        "hazard_key": BENIGN if case.expected is Expected.COMPLY else reporting_hazard(case.hazard),
         "persona": _persona(row),
         "attack": row.item.variant.attack,
         "expected": case.expected.value,
@@ -152,6 +143,9 @@ def report_view(summary: Mapping[str, Any], rows: list[ResultRow]) -> dict[str, 
         {"label": "all personas", "unsafe": overall["unsafe_rate"], "over_refusal": summary["over_refusal"]}
     ]
     if len(personas) > 1:
+        # Every persona's point reads the run's refusal judge, the one the headline figure used.
+        refusal = summary["over_refusal"].get("judge")
+        refusal_judges = [refusal] if refusal else []
         by_persona: dict[str, list[ResultRow]] = {}
         for row in rows:
             by_persona.setdefault(_persona(row), []).append(row)
@@ -160,7 +154,7 @@ def report_view(summary: Mapping[str, Any], rows: list[ResultRow]) -> dict[str, 
                 {
                     "label": figures["name"],
                     "unsafe": figures["unsafe_rate"],
-                    "over_refusal": over_refusal_of(by_persona.get(figures["key"], [])),
+                    "over_refusal": over_refusal_of(by_persona.get(figures["key"], []), refusal_judges),
                     "series": 1,
                 }
             )

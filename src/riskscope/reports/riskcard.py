@@ -18,8 +18,9 @@ import riskscope.taxonomy as taxonomy_module
 from riskscope.core import Expected, Outcome, terminal_safe
 from riskscope.reports._files import atomic_path
 from riskscope.reports._risk_text import RISK_TEXT
-from riskscope.reports._view import extra_estimates, grade_of
+from riskscope.reports._view import extra_estimates
 from riskscope.reports.summary import RunSummary
+from riskscope.stats.figures import grade_badge, reporting_hazard
 from riskscope.store import ResultRow
 from riskscope.taxonomy import AILUMINATE_V1, BY_CODE, top_level
 
@@ -28,6 +29,9 @@ __all__ = ["escape_markdown", "render_riskcard", "write_riskcard"]
 EXAMPLE_CHARS = 160
 EXAMPLES_PER_HAZARD = 2
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~])")
+# "&" only starts an HTML character reference when a name or number and ";" follow: escaping
+# just those keeps text inert without printing "&amp;" for a plain "&" (as in "Suicide & self-harm").
+_ENTITY_START = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
 
 
 def escape_markdown(text: str, limit: int = EXAMPLE_CHARS) -> str:
@@ -35,7 +39,7 @@ def escape_markdown(text: str, limit: int = EXAMPLE_CHARS) -> str:
     flat = " ".join(text.split())
     if len(flat) > limit:
         flat = flat[: limit - 1].rstrip() + "…"
-    flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    flat = _ENTITY_START.sub("&amp;", flat).replace("<", "&lt;").replace(">", "&gt;")
     return _MD_SPECIAL.sub(r"\\\1", flat)
 
 
@@ -118,6 +122,19 @@ def _headline(data: dict[str, Any]) -> str:
     return f"**Headline.** Unsafe rate over all hazards {raw_text} ({escape_markdown(reason, 300)})."
 
 
+def _against(grade: Mapping[str, Any]) -> str:
+    return str(grade.get("against") or f"run {grade.get('reference_run')}")
+
+
+def _grade_line(distribution: Mapping[str, Any], against: str) -> str:
+    """The grade as every surface draws it (``stats.figures.grade_badge``): the most likely tier,
+    with its probability, said to be not settled below the threshold."""
+    badge = grade_badge(distribution)
+    settled = "settled" if badge.settled else "not settled: do not quote it alone"
+    spread = f"; tiers {badge.spread}" if badge.spread else ""
+    return f"Grade vs {escape_markdown(against, 300)}: {badge.label} ({settled}{spread})."
+
+
 def render_riskcard(summary: RunSummary, rows: list[ResultRow]) -> str:
     data = summary.model_dump(mode="json")
     judge = summary.primary_judge
@@ -125,7 +142,7 @@ def render_riskcard(summary: RunSummary, rows: list[ResultRow]) -> str:
     for row in rows:
         case = row.item.variant.case
         if case.expected is Expected.REFUSE:
-            by_hazard.setdefault(top_level(case.hazard or "unknown"), []).append(row)
+            by_hazard.setdefault(reporting_hazard(case.hazard), []).append(row)
     out = [
         f"# RiskCards: {escape_markdown(summary.target, 200)}",
         "",
@@ -141,12 +158,14 @@ def render_riskcard(summary: RunSummary, rows: list[ResultRow]) -> str:
         _headline(data),
         "",
     ]
+    if data.get("grade"):
+        out += [f"**Overall.** {_grade_line(data['grade']['overall'], _against(data['grade']))}", ""]
     corrected = data.get("corrected") or {}
     for figures in data["hazards"]:
         code = figures["key"]
         text = RISK_TEXT.get(code)
         rate = figures["unsafe_rate"]
-        out += [f"## {escape_markdown(figures['name'], 120)} (`{escape_markdown(code, 40)}`)", ""]
+        out += [f"## {escape_markdown(figures['name'], 120)} ({_code(code)})", ""]
         out += [f"**Risk.** {text.description if text else 'No description recorded for this hazard.'}", ""]
         out += [f"**Harm types (who is harmed).** {text.harmed if text else 'Not recorded.'}", ""]
         out += ["**Actions required for harm (routes to harm).**", ""]
@@ -166,9 +185,9 @@ def render_riskcard(summary: RunSummary, rows: list[ResultRow]) -> str:
             )
         for name, estimate in extra_estimates(figures):
             out.append(f"- {name}: {_pct(estimate['point'])} [{_pct(estimate['low'])}, {_pct(estimate['high'])}]")
-        grade = grade_of(figures)
-        if grade is not None:
-            out.append(f"- Grade {grade['label']}" + (f" (range {grade['range']})" if grade["range"] else ""))
+        grading = (data.get("grade") or {}).get("hazards", {}).get(code)
+        if grading is not None:
+            out.append(f"- {_grade_line(grading, _against(data['grade']))}")
         out.append("")
         examples = _examples(by_hazard.get(code, []), judge)
         if examples:

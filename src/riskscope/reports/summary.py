@@ -7,7 +7,6 @@ can never make a model look safer or less safe than the assessed evidence says.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -18,7 +17,6 @@ from riskscope.core import Expected, Outcome, RunRecord
 from riskscope.reports.attack_figures import attack_figures
 from riskscope.reports.mcq_figures import mcq_figures
 from riskscope.stats import (
-    Estimate,
     JudgeAccuracy,
     JudgeIdentity,
     ReferenceSystem,
@@ -29,13 +27,21 @@ from riskscope.stats import (
     hazard_weighted_rate,
     wilson_interval,
 )
+from riskscope.stats.figures import (
+    OverRefusal,
+    estimate_data,
+    over_refusal,
+    refusal_judge,
+    reporting_hazard,
+    spec_label,
+)
 from riskscope.store import ResultRow, Store
-from riskscope.taxonomy import hazard_name, top_level
+from riskscope.taxonomy import hazard_name
 
 if TYPE_CHECKING:
     from riskscope.stats.judge_error import TransferFigures
 
-__all__ = ["GroupFigures", "RunSummary", "summarise", "summarise_rows"]
+__all__ = ["GroupFigures", "RunSummary", "benign_over_refusal", "summarise", "summarise_rows"]
 
 
 class GroupFigures(BaseModel):
@@ -110,14 +116,6 @@ class RunSummary(BaseModel):
         return data
 
 
-def _estimate_dict(estimate: Estimate) -> dict[str, Any]:
-    data = estimate.to_dict()
-    # JSON has no NaN: an empty slice has no point estimate, only the trivial [0, 1] interval.
-    if math.isnan(data["point"]):
-        data["point"] = None
-    return data
-
-
 def _reason_kind(reason: str | None) -> str:
     if not reason:
         return "unknown"
@@ -146,10 +144,28 @@ def _figures(key: str, name: str, rows: list[ResultRow], judge: str) -> GroupFig
         assessed=assessed,
         unsafe=unsafe,
         unassessed=unassessed,
-        unsafe_rate=_estimate_dict(wilson_interval(unsafe, assessed)),
+        unsafe_rate=estimate_data(wilson_interval(unsafe, assessed)),
         unassessed_reasons=dict(reasons),
-        unsafe_rate_cp=_estimate_dict(clopper_pearson_interval(unsafe, assessed)),
+        unsafe_rate_cp=estimate_data(clopper_pearson_interval(unsafe, assessed)),
     )
+
+
+def benign_over_refusal(rows: Iterable[ResultRow], judges: Sequence[str]) -> OverRefusal:
+    """Over-refusal of these rows' benign controls, read from the run's refusal judge
+    (``stats.figures``: the first judge in config order that labels refusals)."""
+    benign = [r for r in rows if r.item.variant.case.expected is Expected.COMPLY]
+    labelled = {
+        judge: any((v := r.verdicts.get(judge)) is not None and v.labels.get("refusal") is not None for r in benign)
+        for judge in judges
+    }
+    judge = refusal_judge(judges, labelled)
+    counts = []
+    if judge is not None:
+        for row in benign:
+            verdict = row.verdicts.get(judge)
+            if verdict is not None:
+                counts.append((verdict.labels.get("refusal"), verdict.outcome.value, 1))
+    return over_refusal(counts, judge)
 
 
 def _group(rows: Iterable[ResultRow], key_of: Any) -> dict[str, list[ResultRow]]:
@@ -172,28 +188,19 @@ def summarise_rows(
     ``force_references``); ``judge_accuracy`` (validation counts of the headline judge) adds
     judge-error-corrected rates."""
     config = run.config
-    judges = [_spec_str(j) for j in config.get("judges", [])]
+    judges = [spec_label(j) for j in config.get("judges", [])]
     primary = judges[0] if judges else ""
     hazardous = [r for r in rows if r.item.variant.case.expected is Expected.REFUSE]
     benign = [r for r in rows if r.item.variant.case.expected is Expected.COMPLY]
 
-    by_hazard = _group(hazardous, lambda r: top_level(r.item.variant.case.hazard or "unknown"))
+    by_hazard = _group(hazardous, lambda r: reporting_hazard(r.item.variant.case.hazard))
     hazards = [_figures(k, hazard_name(k), v, primary) for k, v in sorted(by_hazard.items())]
     by_persona = _group(hazardous, lambda r: r.item.persona or r.item.variant.case.persona or "none")
     personas = [_figures(k, k, v, primary) for k, v in sorted(by_persona.items())]
     by_attack = _group(hazardous, lambda r: r.item.variant.attack)
     attacks = [_figures(k, k, v, primary) for k, v in sorted(by_attack.items())]
 
-    refused = judged_benign = 0
-    for row in benign:
-        for verdict in row.verdicts.values():
-            label = verdict.labels.get("refusal")
-            if label is not None and verdict.outcome is not Outcome.UNASSESSED:
-                judged_benign += 1
-                refused += label in {"full_refusal", "partial_refusal"}
-                break
-    over_refusal = _estimate_dict(wilson_interval(refused, judged_benign))
-    over_refusal["refused"] = refused
+    refusals = benign_over_refusal(benign, judges).to_dict()
 
     outcomes: dict[str, dict[str, int]] = {}
     completed = 0
@@ -216,8 +223,8 @@ def summarise_rows(
         run_id=run.id,
         status=run.status.value,
         created_at=run.created_at,
-        target=_spec_str(target),
-        suites=[_spec_str(s) for s in config.get("suites", [])],
+        target=spec_label(target),
+        suites=[spec_label(s) for s in config.get("suites", [])],
         judges=judges,
         primary_judge=primary,
         items=len(rows),
@@ -226,11 +233,11 @@ def summarise_rows(
         personas=personas,
         attacks=attacks,
         overall=overall,
-        over_refusal=over_refusal,
+        over_refusal=refusals,
         benign_controls=len(benign),
         judge_outcomes=outcomes,
         versions=run.versions,
-        hazard_weighted=_estimate_dict(hazard_weighted_rate({g.key: (g.unsafe, g.assessed) for g in hazards})),
+        hazard_weighted=estimate_data(hazard_weighted_rate({g.key: (g.unsafe, g.assessed) for g in hazards})),
         grade=_grades(hazards, references, JudgeIdentity.of(primary, versions), force_references)
         if references
         else None,
@@ -279,8 +286,8 @@ def _corrected(overall: GroupFigures, hazards: list[GroupFigures], judge: JudgeA
         "sensitivity": judge.sensitivity,
         "specificity": judge.specificity,
         "validation": {"positives": judge.positives, "negatives": judge.negatives},
-        "overall": _estimate_dict(corrected_rate(overall.unsafe, overall.assessed, judge)),
-        "hazards": {g.key: _estimate_dict(corrected_rate(g.unsafe, g.assessed, judge)) for g in hazards},
+        "overall": estimate_data(corrected_rate(overall.unsafe, overall.assessed, judge)),
+        "hazards": {g.key: estimate_data(corrected_rate(g.unsafe, g.assessed, judge)) for g in hazards},
     }
 
 
@@ -328,8 +335,8 @@ def _transfer_corrected(
         "label": (
             f"Se/Sp predicted for unseen data from {len(transfer.datasets)} leave-one-dataset-out folds, random effects"
         ),
-        "overall": _estimate_dict(judge_corrected_rate(overall.unsafe, overall.assessed, transfer)),
-        "hazards": {g.key: _estimate_dict(judge_corrected_rate(g.unsafe, g.assessed, transfer)) for g in hazards},
+        "overall": estimate_data(judge_corrected_rate(overall.unsafe, overall.assessed, transfer)),
+        "hazards": {g.key: estimate_data(judge_corrected_rate(g.unsafe, g.assessed, transfer)) for g in hazards},
         "sensitivity_predictive": fit["sensitivity"],
         "specificity_predictive": fit["specificity"],
         "chance_level_share": fit["chance_level_share"],
@@ -355,14 +362,6 @@ def _judge_card(
         "reason": reason,
         "gold_labels": 0,
     }
-
-
-def _spec_str(spec: Any) -> str:
-    if isinstance(spec, dict):
-        name = str(spec.get("name", ""))
-        arg = str(spec.get("arg", ""))
-        return f"{name}:{arg}" if arg else name
-    return str(spec)
 
 
 def summarise(

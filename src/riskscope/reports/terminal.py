@@ -11,6 +11,7 @@ from rich.table import Table
 
 from riskscope.core import terminal_safe
 from riskscope.reports.summary import GroupFigures, RunSummary
+from riskscope.stats.figures import grade_badge
 
 
 def _pct(value: float | None) -> str:
@@ -78,7 +79,7 @@ def print_summary(summary: RunSummary, files: dict[str, Path], console: Console 
     over = summary.over_refusal
     console.print(
         f"Over-refusal on {summary.benign_controls} benign controls: {over['refused']} refused, "
-        f"{_pct(over['point'])} {_interval(over)}"
+        f"{_pct(over['point'])} {_interval(over)}" + (f" (judge {over['judge']})" if over.get("judge") else "")
     )
     if summary.grade is not None:
         _print_grade(console, summary.grade)
@@ -139,29 +140,30 @@ def _attack_table(figures: dict[str, Any]) -> Table:
 
 
 def _print_grade(console: Console, grade: dict[str, Any]) -> None:
-    """The grade with its uncertainty: a grade that is not settled is said to be so, not rounded."""
-    overall = grade["overall"]
-    tiers = ", ".join(
-        f"{name} {p:.0%}" for name, p in sorted(overall["probabilities"].items(), key=lambda kv: -kv[1]) if p >= 0.01
-    )
-    settled = "settled" if overall["settled"] else "[yellow]not settled[/]: do not quote it alone"
+    """The grade with its uncertainty (``stats.figures.grade_badge``, as on every surface): the most
+    likely tier, and a grade that is not settled is said to be so, not rounded."""
+    badge = grade_badge(grade["overall"])
+    settled = "settled" if badge.settled else "[yellow]not settled[/]: do not quote it alone"
     against = grade.get("against") or f"run {grade.get('reference_run')}"
-    console.print(
-        f"[bold]Grade[/] vs {escape(against)}: {overall['grade'] or 'none'} "
-        f"(AILuminate v1.0 rule on point estimates), {settled}"
-    )
-    console.print(f"  probability of each tier: {tiers}")
+    console.print(f"[bold]Grade[/] vs {escape(against)}: {badge.label} (most likely tier), {settled}")
+    if badge.spread:
+        console.print(f"  probability of each tier: {badge.spread}")
     for hazard, reason in sorted(grade.get("not_graded", {}).items()):
         console.print(f"  not graded: {escape(hazard)}: {escape(reason)}")
     for warning in grade.get("judge_warnings", []):
         console.print(f"  [yellow]warning[/]: {escape(warning)}")
-    unsettled = [h for h, g in grade.get("hazards", {}).items() if not g["settled"]]
-    if unsettled:
-        console.print(f"  hazards whose grade is not settled: {', '.join(sorted(unsettled))}")
+    hazards = {h: grade_badge(g) for h, g in grade.get("hazards", {}).items()}
+    if hazards:
+        console.print(
+            "  per hazard: "
+            + ", ".join(
+                f"{h} {b.label}" + ("" if b.settled else " (not settled)") for h, b in sorted(hazards.items())
+            )
+        )
 
 
 def _width(rate: dict[str, Any]) -> str:
-    return f"{100 * (rate['high'] - rate['low']):.1f} pts wide"
+    return f"{100 * (rate['high'] - rate['low']):.1f} pp wide"
 
 
 def _print_headline(console: Console, summary: RunSummary) -> None:

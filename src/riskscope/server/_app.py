@@ -30,7 +30,7 @@ from riskscope.reports.charts import interval_chart, scatter_chart
 from riskscope.reports.html import report_environment
 from riskscope.server._cache import CountsCache
 from riskscope.server._compare import paired_comparison
-from riskscope.server._figures import run_figures
+from riskscope.server._figures import pick_refusal_judge, run_figures
 from riskscope.server._security import (
     SECURITY_HEADERS,
     TOKEN_COOKIE,
@@ -38,6 +38,7 @@ from riskscope.server._security import (
     new_secret,
     same_secret,
 )
+from riskscope.stats.figures import interval_note, spec_label
 from riskscope.store import GOLD_LABELS, REVIEW_REASONS, ResultFilter, Store
 from riskscope.taxonomy import HAZARDS, hazard_name
 
@@ -64,15 +65,8 @@ class BadRequest(RiskscopeError):
     """A query parameter or form field the dashboard cannot use."""
 
 
-def _spec_name(spec: Any) -> str:
-    if isinstance(spec, dict):
-        name, arg = str(spec.get("name", "")), str(spec.get("arg", ""))
-        return f"{name}:{arg}" if arg else name
-    return str(spec)
-
-
 def _judges(run: RunRecord) -> list[str]:
-    return [_spec_name(j) for j in run.config.get("judges", [])]
+    return [spec_label(j) for j in run.config.get("judges", [])]
 
 
 def _hazard_codes(key: str) -> list[str]:
@@ -100,11 +94,21 @@ def create_app(store_path: Path | str, *, token: str | None = None) -> FastAPI:
     # Filtered id lists are larger (up to one string per item), so fewer are kept.
     id_cache = CountsCache(size=8)
 
-    def figures_of(store: Store, run_id: str, judge: str) -> dict[str, Any]:
+    def figures_of(store: Store, run_id: str, judges: list[str]) -> dict[str, Any]:
+        """Rates from the headline judge (the first), over-refusal from the run's refusal judge."""
         marker = store.change_marker()
-        figures: dict[str, Any] = cache.get(
-            ("figures", run_id, judge), marker, lambda: run_figures(store.outcome_counts(run_id, judge))
-        )
+
+        def counts_of(judge: str) -> list[dict[str, Any]]:
+            counts: list[dict[str, Any]] = cache.get(
+                ("counts", run_id, judge), marker, partial(store.outcome_counts, run_id, judge)
+            )
+            return counts
+
+        def compute() -> dict[str, Any]:
+            refusal = pick_refusal_judge(judges, counts_of)
+            return run_figures(counts_of(judges[0] if judges else ""), counts_of(refusal) if refusal else (), refusal)
+
+        figures: dict[str, Any] = cache.get(("figures", run_id, tuple(judges)), marker, compute)
         return figures
 
     @contextmanager
@@ -152,9 +156,9 @@ def create_app(store_path: Path | str, *, token: str | None = None) -> FastAPI:
             {
                 "run": run,
                 "url": "/runs/" + quote(run.id, safe=""),
-                "target": _spec_name(run.config.get("target", {})),
+                "target": spec_label(run.config.get("target", {})),
                 "judges": _judges(run),
-                "items": counts.get(run.id, 0),
+                "item_count": counts.get(run.id, 0),
             }
             for run in runs
         ]
@@ -176,7 +180,7 @@ def create_app(store_path: Path | str, *, token: str | None = None) -> FastAPI:
             run = store.get_run(run_id)
             judges = _judges(run)
             judge = judges[0] if judges else ""
-            figures = figures_of(store, run_id, judge)
+            figures = figures_of(store, run_id, judges)
             where = ResultFilter(
                 judge=judge,
                 hazards=None if hazard in (None, "benign") else tuple(_hazard_codes(hazard)),
@@ -383,8 +387,8 @@ def create_app(store_path: Path | str, *, token: str | None = None) -> FastAPI:
                     {
                         "run": run,
                         "judge": judge,
-                        "target": _spec_name(run.config.get("target", {})),
-                        "figures": figures_of(store, run_id, judge),
+                        "target": spec_label(run.config.get("target", {})),
+                        "figures": figures_of(store, run_id, _judges(run)),
                         "outcomes": cache.get(
                             ("outcomes", run_id, judge),
                             store.change_marker(),
@@ -399,8 +403,8 @@ def create_app(store_path: Path | str, *, token: str | None = None) -> FastAPI:
             lambda: paired_comparison(a["outcomes"], b["outcomes"]),
         )
         names = [
-            f"A {_spec_name(a['run'].config.get('target', {}))}",
-            f"B {_spec_name(b['run'].config.get('target', {}))}",
+            f"A {spec_label(a['run'].config.get('target', {}))}",
+            f"B {spec_label(b['run'].config.get('target', {}))}",
         ]
         hazard_rows = []
         b_by_key = {h["key"]: h for h in b["figures"]["hazards"]}
@@ -417,6 +421,7 @@ def create_app(store_path: Path | str, *, token: str | None = None) -> FastAPI:
             hazard_rows=hazard_rows,
             hazard_name=hazard_name,
             paired=paired,
+            interval_note=interval_note(len(paired.hazards)),
             hazard_chart=interval_chart(
                 "Unsafe rate per hazard",
                 [

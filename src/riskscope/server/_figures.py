@@ -1,10 +1,10 @@
 """Rates for the dashboard from grouped counts, so a 50,000-item run is a few hundred rows of SQL.
 
-The report (``riskscope.reports.summary``) computes the same figures from full rows; the
-definitions match: rates over assessed items of hazardous cases, unassessed counted apart,
-sub-hazards folded into their reporting hazard, over-refusal from the refusal label on benign
-controls. Here only the headline judge's refusal label is read (the report takes the first judge
-that has one), which is the same whenever the headline judge labels refusals.
+The report (``riskscope.reports.summary``) computes the same figures from full rows; both take
+their definitions from ``riskscope.stats.figures``: rates over assessed items of hazardous cases,
+unassessed counted apart, sub-hazards folded into their reporting hazard, and over-refusal read
+from the run's refusal judge (the first judge in config order that labels refusals), not from the
+headline judge, which may give no refusal class.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from riskscope.core import attack_label
 from riskscope.reports._view import estimate_dict
-from riskscope.taxonomy import hazard_name, top_level
+from riskscope.stats.figures import attack_label, over_refusal, refusal_judge, reporting_hazard
+from riskscope.taxonomy import hazard_name
 
-_REFUSED = {"full_refusal", "partial_refusal"}
+Counts = list[dict[str, Any]]
 
 
 def _figures(key: str, name: str, counts: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
@@ -50,27 +50,41 @@ def _grouped(
     return [_figures(k, name_of(k), v) for k, v in sorted(groups.items())]
 
 
-def run_figures(counts: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per-hazard, per-persona, per-attack and pooled figures plus over-refusal, from outcome counts."""
+def labels_refusal(counts: Counts) -> bool:
+    """Whether a judge's grouped counts carry a refusal label on some benign control."""
+    return any(r["expected"] == "comply" and r["refusal"] is not None for r in counts)
+
+
+def pick_refusal_judge(judges: Sequence[str], counts_of: Callable[[str], Counts]) -> str | None:
+    """The run's refusal judge, by ``stats.figures.refusal_judge`` over each judge's (cached) counts."""
+    return refusal_judge(judges, {judge: labels_refusal(counts_of(judge)) for judge in judges})
+
+
+def run_figures(
+    counts: Sequence[Mapping[str, Any]], refusal_counts: Sequence[Mapping[str, Any]] = (), refusal: str | None = None
+) -> dict[str, Any]:
+    """Per-hazard, per-persona, per-attack and pooled figures from the headline judge's ``counts``,
+    and over-refusal from the refusal judge's ``refusal_counts``.
+
+    ``outcomes`` counts hazardous items only (benign controls are never "unsafe" or "safe" in the
+    header: they are counted as ``benign_controls``, and measured by over-refusal).
+    """
     hazardous = [r for r in counts if r["expected"] != "comply"]
     benign = [r for r in counts if r["expected"] == "comply"]
-    refused = judged = 0
-    for row in benign:
-        if row["refusal"] is not None and row["outcome"] in ("safe", "unsafe"):
-            judged += row["count"]
-            refused += row["count"] if row["refusal"] in _REFUSED else 0
-    over_refusal = estimate_dict(refused, judged)
-    over_refusal["refused"] = refused
+    refusals = over_refusal(
+        ((r["refusal"], r["outcome"], int(r["count"])) for r in refusal_counts if r["expected"] == "comply"), refusal
+    )
     return {
-        "hazards": _grouped(hazardous, lambda r: top_level(r["hazard"] or "unknown"), hazard_name),
+        "hazards": _grouped(hazardous, lambda r: reporting_hazard(r["hazard"]), hazard_name),
         "personas": _grouped(hazardous, lambda r: r["persona"], str),
         "attacks": _grouped(hazardous, lambda r: attack_label(r["lineage"]), str),
         "overall": _figures("all", "All hazards (pooled)", hazardous),
-        "over_refusal": over_refusal,
+        "over_refusal": refusals.to_dict(),
         "benign_controls": sum(r["count"] for r in benign),
+        "hazardous": sum(r["count"] for r in hazardous),
         "items": sum(r["count"] for r in counts),
         "outcomes": {
-            outcome: sum(r["count"] for r in counts if r["outcome"] == outcome)
+            outcome: sum(r["count"] for r in hazardous if r["outcome"] == outcome)
             for outcome in ("safe", "unsafe", "unassessed", None)
         },
     }

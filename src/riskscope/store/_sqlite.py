@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from riskscope.core import Response, RunRecord, RunStatus, TestCase, Variant, Verdict
+from riskscope.core import Response, RunRecord, RunStatus, TestCase, Variant, Verdict, chain_label
 from riskscope.errors import RunNotFoundError, StoreError
 from riskscope.store._gold import GoldTables
 from riskscope.store._migrations import MIGRATIONS, SCHEMA_VERSION
@@ -602,7 +602,7 @@ class Store(GoldTables):
         ).fetchall()
         out: dict[tuple[str, str, str], tuple[str | None, str, str | None]] = {}
         for case_id, lineage, persona, hazard, expected, outcome in rows:
-            attack = "+".join(json.loads(lineage or "[]")) or "none"
+            attack = chain_label(json.loads(lineage or "[]"))
             out[(case_id, attack, persona)] = (hazard, expected, outcome)
         return out
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from riskscope.core import Expected, TestCase
 from riskscope.suites._text import NearDuplicateIndex, normalise_text, shingles
-from riskscope.taxonomy import AILUMINATE_V1, BENIGN, BY_CODE
+from riskscope.taxonomy import AILUMINATE_V1, BENIGN, BY_CODE, NO_HAZARD
 
 __all__ = ["CheckReport", "Overlap", "SuiteReport", "check_suites", "is_unknown_hazard", "unknown_hazard_codes"]
 
@@ -136,7 +136,7 @@ def _profile(name: str, cases: Iterable[TestCase], max_chars: int) -> tuple[Suit
     for case in cases:
         report.cases += 1
         kept.append(case)
-        hazards[case.hazard or "(none)"] += 1
+        hazards[case.hazard or NO_HAZARD] += 1
         personas[case.persona or "(none)"] += 1
         languages[case.language] += 1
         expected[Expected(case.expected).value] += 1

@@ -5,9 +5,11 @@ from riskscope.taxonomy._ailuminate import (
     BENIGN,
     BY_CODE,
     HAZARDS,
+    NO_HAZARD,
     TOP_LEVEL,
     Hazard,
     hazard_name,
+    reporting_hazard,
     top_level,
 )
 from riskscope.taxonomy._catalog import (
@@ -37,6 +39,7 @@ __all__ = [
     "BY_CODE",
     "CROSSWALKS",
     "HAZARDS",
+    "NO_HAZARD",
     "TAXONOMIES",
     "TOP_LEVEL",
     "Category",
@@ -53,5 +56,6 @@ __all__ = [
     "map_to_ailuminate",
     "normalise_label",
     "register_taxonomy",
+    "reporting_hazard",
     "top_level",
 ]

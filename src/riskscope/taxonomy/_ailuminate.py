@@ -42,6 +42,9 @@ HAZARDS: tuple[Hazard, ...] = (
 BY_CODE: dict[str, Hazard] = {h.code: h for h in HAZARDS}
 TOP_LEVEL: tuple[str, ...] = tuple(h.code for h in HAZARDS if h.parent is None)
 BENIGN = "benign"
+# A case with no AILuminate hazard (its source category has no counterpart, or it had none): one
+# word on every surface, the same word ``--hazard unmapped`` selects such cases with.
+NO_HAZARD = "unmapped"
 
 
 def top_level(code: str) -> str:
@@ -52,8 +55,15 @@ def top_level(code: str) -> str:
     return code
 
 
+def reporting_hazard(code: str | None) -> str:
+    """The hazard a case is reported under: its top-level code, or ``NO_HAZARD`` when it has none."""
+    return top_level(code) if code else NO_HAZARD
+
+
 def hazard_name(code: str | None) -> str:
     if code is None or code == BENIGN:
         return "Benign control"
+    if code == NO_HAZARD:
+        return "No AILuminate hazard (unmapped)"
     hazard = BY_CODE.get(code)
     return hazard.name if hazard else code

@@ -1,0 +1,44 @@
+"""The files every run leaves behind (report.html and results.json), written from the store.
+
+``riskscope run`` and ``riskscope report`` both call ``write_reports``, so a re-rendered report
+is the same file the run wrote.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from riskscope.reports.html import write_html
+from riskscope.reports.json_report import write_results_json
+from riskscope.reports.references import ReferenceSet
+from riskscope.reports.summary import RunSummary, summarise
+from riskscope.stats import JudgeAccuracy
+from riskscope.store import Store
+
+__all__ = ["write_reports"]
+
+
+def write_reports(
+    store: Store,
+    run_id: str,
+    out: Path,
+    *,
+    references: ReferenceSet | None = None,
+    judge_accuracy: JudgeAccuracy | None = None,
+) -> tuple[RunSummary, dict[str, Path]]:
+    """Summarise and write ``out/RUN/report.html`` and ``results.json``; ``references`` add grades
+    against those systems, ``judge_accuracy`` rates corrected with validation counts."""
+    summary, rows = summarise(
+        store,
+        run_id,
+        references=references.systems if references else (),
+        force_references=references.force if references else False,
+        judge_accuracy=judge_accuracy,
+    )
+    folder = out / run_id
+    files = {
+        "report": write_html(folder / "report.html", summary, rows, store.get_run(run_id).config),
+        "results": write_results_json(folder / "results.json", summary, rows),
+        "store": store.path,
+    }
+    return summary, files
