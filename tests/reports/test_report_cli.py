@@ -34,7 +34,9 @@ def test_report_writes_the_requested_exports(tmp_path: Path) -> None:
                       ("parquet", "results.parquet")):
         assert Path(files[key]) == tmp_path / "out" / run_id / name
         assert Path(files[key]).stat().st_size > 0
-    assert len(Path(files["jsonl"]).read_text().splitlines()) == 12 * 2 * 2
+    header, *items = Path(files["jsonl"]).read_text().splitlines()
+    assert json.loads(header)["config"]["target"]["name"] == "fake-synthetic"  # the run's config first
+    assert len(items) == 12 * 2 * 2
 
 
 def test_unknown_run_is_one_clean_line(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from riskscope.cli._common import STORE_OPTION, echo, open_store, print_json
+from riskscope.cli._common import STORE_OPTION, echo, open_store, print_json, resolve_run
 from riskscope.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -29,8 +29,8 @@ def _line(c: PairedComparison, name: str) -> str:
 
 
 def compare_command(
-    run_a: Annotated[str, typer.Argument(help="Run id of A (before).")],
-    run_b: Annotated[str, typer.Argument(help="Run id of B (after).")],
+    run_a: Annotated[str, typer.Argument(help="Run id of A (before), or 'latest'.")],
+    run_b: Annotated[str, typer.Argument(help="Run id of B (after), or 'latest'.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     alpha: Annotated[float, typer.Option(help="Family-wise significance level (Holm across hazards).")] = 0.05,
     confidence: Annotated[float, typer.Option(help="Confidence of the difference intervals.")] = 0.95,
@@ -44,6 +44,7 @@ def compare_command(
     from riskscope.taxonomy import hazard_name
 
     with open_store(store_path) as store:
+        run_a, run_b = resolve_run(store, run_a), resolve_run(store, run_b)
         pairing = pair_runs(store, run_a, run_b)
     overall, per_hazard = compare_paired(pairing.tables, alpha=alpha, confidence=confidence)
     if as_json:
