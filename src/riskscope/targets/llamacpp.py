@@ -16,8 +16,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import ConfigDict
+
 from riskscope.config import Decoding, TargetConfig
-from riskscope.core import ErrorKind, Message, Response
+from riskscope.core import ErrorKind, Message, PluginOptions, Response
 from riskscope.errors import ConfigError, MissingExtraError, TargetError
 from riskscope.targets._base import target
 
@@ -56,6 +58,7 @@ class LlamaCppTarget:
         # every core was 1.6x faster here (47 -> 75 tokens/s), and judging beside it is light.
         threads = default_threads()
         options: dict[str, Any] = {"n_ctx": 2048, "n_threads": threads, "n_threads_batch": threads, "verbose": False}
+        _check_llama_options(llama_cpp.Llama, config.options)
         options.update(config.options)
         try:
             self._llm = llama_cpp.Llama(model_path=str(path), **options)
@@ -111,6 +114,32 @@ class LlamaCppTarget:
             close()
 
 
-@target("llamacpp", "a local GGUF file run by llama-cpp-python (default: embedded SmolLM2-135M)")
+def _check_llama_options(llama_class: Any, options: dict[str, Any]) -> None:
+    """Unknown keys are an error here too: ``Llama`` takes ``**kwargs`` and would ignore a typo."""
+    import inspect
+
+    known = {
+        name
+        for name, parameter in inspect.signature(llama_class.__init__).parameters.items()
+        if name not in ("self", "model_path") and parameter.kind is not inspect.Parameter.VAR_KEYWORD
+    }
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise ConfigError(
+            f"target 'llamacpp': unknown option {unknown[0]!r} (known: the arguments of llama_cpp.Llama, "
+            "e.g. n_ctx, n_threads, n_batch, n_gpu_layers, chat_format)"
+        )
+
+
+class LlamaCppOptions(PluginOptions):
+    """Keyword arguments of ``llama_cpp.Llama`` (n_ctx, n_threads, …): checked against its signature
+    when the model loads, since they are llama-cpp-python's to define."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+@target(
+    "llamacpp", "a local GGUF file run by llama-cpp-python (default: embedded SmolLM2-135M)", options=LlamaCppOptions
+)
 def llamacpp_target(config: TargetConfig) -> LlamaCppTarget:
     return LlamaCppTarget(config)
