@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-
-def riskscope(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "riskscope.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=120,
-        env=None if env is None else {**os.environ, **env},
-    )
+from _cli import riskscope
 
 
 def _one_clean_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:

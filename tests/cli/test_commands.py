@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typer.testing import CliRunner
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reports"))
 from _synthetic import build_run
 
+from _cli import riskscope
 from riskscope.cli import app
 from riskscope.cli._text import terminal_safe
 from riskscope.core import Outcome
@@ -208,23 +208,8 @@ def test_judge_eval_of_another_judge_or_version_is_refused_unless_forced(runs: d
             forced = invoke(*verb, "--judge-eval", str(path), "--force-judge-eval", db=db)
             assert forced.exit_code in (0, 1), (name, verb, forced.output, forced.exception)
     # Through the real entry point: one line, exit 2.
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "riskscope.cli",
-            "report",
-            run_id,
-            "--out",
-            out,
-            "--store",
-            str(db),
-            "--judge-eval",
-            str(tmp_path / "other-version.json"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    done = riskscope(
+        "report", run_id, "--out", out, "--store", str(db), "--judge-eval", str(tmp_path / "other-version.json")
     )
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert "'refusal' version 3" in done.stderr and "'refusal' version 1" in done.stderr

@@ -8,10 +8,10 @@ and what ``importlib.metadata`` reads. The CLI then runs in a subprocess, as a u
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
+
+from _cli import riskscope
 
 PLUGIN_MODULE = '''
 """An echo target: answers every conversation with a fixed refusal (a complete target plugin)."""
@@ -52,10 +52,7 @@ def _distribution(root: Path, name: str, module: str, source: str, entry_points:
 
 
 def _riskscope(root: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "PYTHONPATH": str(root), **env}
-    return subprocess.run(
-        [sys.executable, "-m", "riskscope.cli", *args], capture_output=True, text=True, env=environment, timeout=300
-    )
+    return riskscope(*args, env={"PYTHONPATH": str(root), **env})
 
 
 def test_a_target_plugin_is_listed_and_runs(tmp_path: Path) -> None:

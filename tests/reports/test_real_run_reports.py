@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-CLI = [sys.executable, "-c", "from riskscope.cli import main; main()"]
+from _cli import CLI
 
 
 @pytest.mark.slow

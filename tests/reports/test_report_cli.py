@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from _synthetic import build_run
 
+from _cli import riskscope as _riskscope
 from riskscope.store import Store
-
-
-def _riskscope(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from riskscope.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_report_writes_the_requested_exports(tmp_path: Path) -> None:

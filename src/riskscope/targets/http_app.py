@@ -77,7 +77,7 @@ def compile_answer_path(expression: str) -> Any:
         # The ext parser adds filters ($.items[?kind == 'answer']) that apps' JSON often needs.
         parser = importlib.import_module("jsonpath_ng.ext")
     except ImportError as exc:
-        raise MissingExtraError("http", "jsonpath-ng") from exc
+        raise MissingExtraError(None, "jsonpath-ng") from exc
     try:
         return parser.parse(expression)
     except Exception as exc:  # jsonpath-ng raises its own lexer/parser errors and plain ones

