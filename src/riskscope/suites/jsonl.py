@@ -8,7 +8,6 @@ Errors name the file, line and field.
 from __future__ import annotations
 
 import codecs
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
