@@ -15,7 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from riskscope.core import stable_hash
+from riskscope.core import is_secret_name, stable_hash
 from riskscope.errors import ConfigError
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "Selection",
     "TargetConfig",
     "load_config",
+    "redact_config",
     "spec_label",
 ]
 
@@ -50,6 +51,8 @@ def _spec_value(value: Any) -> Any:
     if isinstance(value, str | dict | PluginSpec):
         return value
     raise ValueError(f"expected a spec string like NAME:ARGUMENT or a mapping, got {type(value).__name__}")
+
+REDACTED = "<redacted>"
 
 
 class _Strict(BaseModel):
@@ -170,8 +173,10 @@ class Persona(_Strict):
 class Selection(_Strict):
     """Which cases of the configured suites a run evaluates (see riskscope.suites.select_cases).
 
-    Order: dedupe across suites, filter by hazard / persona / language, stratified sample of
-    ``sample`` cases by ``stratify`` keys with ``seed``; ``RunConfig.limit`` cuts last.
+    Order: dedupe across suites, filter by hazard / persona / language, random sample of ``sample``
+    cases stratified by ``stratify`` keys (none: a simple random sample) with ``seed``;
+    ``RunConfig.limit`` cuts last, except that with a sample it caps the sample's size (a stratified
+    draw of ``min(sample, limit)``), so a limit never drops a whole stratum.
     """
 
     hazards: tuple[str, ...] = ()
@@ -245,6 +250,30 @@ class RunConfig(_Strict):
         return stable_hash(self.identity())
 
 
+def redact_config(config: Any, path: str = "") -> Any:
+    """A stored run config as exports show it: every value under a secret-looking key (core's
+    ``is_secret_name``, whole words, so ``max_tokens`` stays; any header) replaced by
+    ``<redacted>``, everything else (decoding, selection, timeouts, options) kept as it is.
+
+    RunConfig already refuses secrets in target options and headers; this is the second lock, for
+    configs written by older versions or by plugins that smuggle a key under another spelling.
+    """
+    if isinstance(config, dict):
+        out: dict[Any, Any] = {}
+        for key, value in config.items():
+            where = f"{path}.{key}" if path else str(key)
+            if key in _SCHEMA_KEYS:  # tool schemas may name a "password" parameter: not a secret
+                out[key] = value
+            elif not isinstance(value, dict | list) and is_secret_name(where) and value not in (None, ""):
+                out[key] = REDACTED
+            else:
+                out[key] = redact_config(value, where)
+        return out
+    if isinstance(config, list | tuple):
+        return [redact_config(v, path) for v in config]
+    return config
+
+
 def read_yaml_mapping(path: Path, what: str) -> dict[str, Any]:
     """A YAML file whose top level is a mapping (empty file: empty mapping); errors name file and line."""
     try:
@@ -268,18 +297,60 @@ def read_yaml_mapping(path: Path, what: str) -> dict[str, Any]:
     return loaded
 
 
+def yaml_line(path: Path, loc: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the YAML file where field ``loc`` (a pydantic error location) is written.
+
+    The deepest part of the path present in the file wins (an unknown key's own line; a bad value's
+    line); None when the field is not in the file at all (it came from a flag or a default).
+    """
+    try:
+        node: Any = yaml.compose(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    line: int | None = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if getattr(k, "value", None) == str(part)), None)
+            if match is None:
+                break
+            line, node = match[0].start_mark.line + 1, match[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode):  # a spec list validated item by item loses the index
+            hits = [
+                (k, v)
+                for item in node.value
+                if isinstance(item, yaml.MappingNode)
+                for k, v in item.value
+                if getattr(k, "value", None) == str(part)
+            ]
+            if not hits:
+                break
+            line, node = hits[0][0].start_mark.line + 1, hits[0][1]
+        else:
+            break
+    return line
+
+
 def load_config(path: Path | None, overrides: dict[str, Any]) -> RunConfig:
-    """Read a YAML config (if any) and apply CLI overrides on top; one clear error if invalid."""
+    """Read a YAML config (if any) and apply CLI overrides on top; one clear error if invalid,
+    naming the file, the line of the field in it (when the field is written there) and the field."""
     data: dict[str, Any] = {}
     if path is not None:
         data.update(read_yaml_mapping(path, "config"))
-    data.update({k: v for k, v in overrides.items() if v is not None})
+    given = {k: v for k, v in overrides.items() if v is not None}
+    data.update(given)
     try:
         return RunConfig.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "config"
-        source = f"{path}: " if path is not None else ""
+        source = ""
+        if path is not None:
+            from_file = not first["loc"] or first["loc"][0] not in given
+            line = yaml_line(path, tuple(first["loc"])) if from_file else None
+            source = f"{path}:{line}: " if line is not None else f"{path}: "
         raise ConfigError(f"{source}field {field!r}: {first['msg']}") from exc
     except ConfigError as exc:
         source = f"{path}: " if path is not None else ""

@@ -82,10 +82,22 @@ class UnknownPluginError(RiskscopeError):
 
 
 class MissingExtraError(RiskscopeError):
-    """An optional engine is not installed; the message says which extra to install."""
+    """An optional engine is not installed; the message says which extra to install.
 
-    def __init__(self, extra: str, module: str) -> None:
-        super().__init__(f"this feature needs the optional package {module!r}: pip install 'riskscope[{extra}]'")
+    ``extra=None`` is a dependency of riskscope itself that is missing (a broken install): the
+    message then names the package, not an extra that does not exist. tests/test_public_api.py
+    checks that every extra named in the source is one pyproject.toml defines.
+    """
+
+    def __init__(self, extra: str | None, module: str) -> None:
+        if extra is None:
+            message = (
+                f"riskscope's dependency {module!r} is not installed (a broken install): "
+                f"pip install {module!r}, or reinstall riskscope"
+            )
+        else:
+            message = f"this feature needs the optional package {module!r}: pip install 'riskscope[{extra}]'"
+        super().__init__(message)
 
 
 class StoreError(RiskscopeError):

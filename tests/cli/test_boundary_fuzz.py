@@ -304,7 +304,7 @@ def test_a_genuine_bug_still_surfaces_as_a_traceback(monkeypatch: pytest.MonkeyP
     def broken(*args: object, **kwargs: object) -> None:
         raise TypeError("an injected bug")
 
-    monkeypatch.setattr("riskscope.reports.summarise", broken)
+    monkeypatch.setattr("riskscope.reports.files.summarise", broken)  # what write_reports calls
     with pytest.raises(TypeError, match="an injected bug"):
         main(["run", "--suite", f"jsonl:{WORK / 'bug-suite.jsonl'}", "--target", TARGET, *FAST])
 
@@ -314,7 +314,7 @@ def test_a_genuine_bug_exits_1_with_a_traceback_from_the_console_script(tmp_path
 
     (tmp_path / "buggy.py").write_text("def echo(messages):\n    return 'no'\n", encoding="utf-8")
     script = (
-        "import riskscope.reports as r\n"
+        "import riskscope.reports.files as r\n"
         "def broken(*a, **k):\n    raise KeyError('an injected bug')\n"
         "r.summarise = broken\n"
         "from riskscope.cli import main\n"

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-
-def riskscope(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "riskscope.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=120
-    )
+from _cli import riskscope
 
 
 def _one_clean_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
@@ -27,10 +22,14 @@ def _one_clean_error(result: subprocess.CompletedProcess[str], *needles: str) ->
 def test_help_on_every_verb(tmp_path: Path) -> None:
     top = riskscope("--help", cwd=tmp_path)
     assert top.returncode == 0
-    for verb in (["run"], ["report"], ["runs", "list"], ["targets", "list"], ["judges", "list"], ["suites", "list"]):
-        result = riskscope(*verb, "--help", cwd=tmp_path)
+    verbs = (["run"], ["report"], ["runs", "list"], ["targets", "list"], ["judges", "list"], ["suites", "list"],
+             ["items"], ["judges", "try"])
+    for verb in verbs:
+        result = riskscope(*verb, "--help", cwd=tmp_path, env={"COLUMNS": "200"})
         assert result.returncode == 0, (verb, result.stderr)
         assert "Usage" in result.stdout
+        if verb == ["report"]:  # rich markup must not swallow the extra's name
+            assert "riskscope[parquet]" in result.stdout
 
 
 def test_unknown_flag_is_a_usage_error(tmp_path: Path) -> None:
@@ -59,9 +58,10 @@ def test_invalid_yaml_names_file_and_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("yaml_text", "needle"),
     [
-        ("limit: -3\n", "limit"),
-        ("decoding: {max_tokens: zero}\n", "decoding.max_tokens"),
-        ("colour: blue\n", "colour"),
+        ("limit: -3\n", "run.yaml:1: field 'limit'"),
+        ("suites: [demo]\ndecoding:\n  temperature: 0\n  max_tokens: zero\n", "run.yaml:4: field 'decoding.max_tokens'"),
+        ("limit: 3\ncolour: blue\n", "run.yaml:2: field 'colour'"),
+        ("judges:\n  - refusal\n  - name: embedded\n    colour: x\n", "run.yaml:4: field 'judges.colour'"),
         ("target: {name: openai, options: {api_key: sk-123}}\n", "environment variable"),
     ],
 )

@@ -9,12 +9,11 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from _cli import riskscope as _cli
 from riskscope.config import PluginSpec
 from riskscope.core import Expected, Outcome, Verdict
 from riskscope.errors import ConfigError, SuiteFormatError
@@ -312,10 +311,6 @@ def test_refusal_judge_on_pyrit_refusal_set(shared_data: Path) -> None:
 # -- CLI ---------------------------------------------------------------------------------------
 
 
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "riskscope.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=120
-    )
 
 
 def test_cli_judge_eval_json_and_text(tmp_path: Path) -> None:

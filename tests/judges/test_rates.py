@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from _cli import riskscope as _cli
 from riskscope.core import Outcome, Verdict
 from riskscope.errors import ConfigError
 from riskscope.judges._labelled import LabelledItem
@@ -158,10 +159,6 @@ def test_transfer_figures_come_from_a_file_or_are_absent_with_a_reason(tmp_path:
 # -- CLI ---------------------------------------------------------------------------------------
 
 
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "riskscope.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=180
-    )
 
 
 def _labelled_file(tmp_path: Path) -> Path:

@@ -8,19 +8,24 @@ and what ``importlib.metadata`` reads. The CLI then runs in a subprocess, as a u
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
+
+from _cli import riskscope
 
 PLUGIN_MODULE = '''
 """An echo target: answers every conversation with a fixed refusal (a complete target plugin)."""
-from riskscope.core import Response
+from riskscope.core import PluginOptions, Response
+
+
+class EchoOptions(PluginOptions):
+    prefix: str = ""
 
 
 class EchoTarget:
     def __init__(self, config):
-        self.reply = config.arg or "I can't help with that."
+        options = EchoOptions.model_validate(config.options)
+        self.reply = options.prefix + (config.arg or "I can't help with that.")
 
     async def respond(self, messages, decoding):
         return Response(text=self.reply, finish_reason="stop")
@@ -32,6 +37,9 @@ class EchoTarget:
 def echo_target(config):
     """Answers every prompt with the text given as its argument."""
     return EchoTarget(config)
+
+
+echo_target.options_model = EchoOptions  # riskscope rejects unknown option keys with one line
 '''
 
 
@@ -44,10 +52,7 @@ def _distribution(root: Path, name: str, module: str, source: str, entry_points:
 
 
 def _riskscope(root: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "PYTHONPATH": str(root), **env}
-    return subprocess.run(
-        [sys.executable, "-m", "riskscope.cli", *args], capture_output=True, text=True, env=environment, timeout=300
-    )
+    return riskscope(*args, env={"PYTHONPATH": str(root), **env})
 
 
 def test_a_target_plugin_is_listed_and_runs(tmp_path: Path) -> None:
@@ -71,6 +76,14 @@ def test_a_target_plugin_is_listed_and_runs(tmp_path: Path) -> None:
     assert items == 3
     results = json.loads(Path(json.loads(run.stdout)["files"]["results"]).read_text())
     assert {i["response"] for i in results["items"]} == {"No."}
+
+    # The plugin's options model is the registry's: a misspelt key is one line before any call.
+    config = tmp_path / "echo.yaml"
+    config.write_text("target: {name: echo, arg: 'No.', options: {prefx: '> '}}\njudges: [refusal]\nlimit: 1\n")
+    bad = _riskscope(root, "run", "--config", str(config), "--store", str(store), "--progress", "none")
+    assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [
+        "riskscope: error: target 'echo': unknown option 'prefx' (known: prefix)"
+    ], bad.stderr
 
     # RISKSCOPE_PLUGINS restricts which plugins load: without "echo" it is unknown.
     hidden = _riskscope(root, "targets", "list", "--json", RISKSCOPE_PLUGINS="something-else")

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-CLI = [sys.executable, "-c", "from riskscope.cli import main; main()"]
+from _cli import CLI
 
 
 @pytest.mark.slow
@@ -31,7 +30,10 @@ def test_real_run_renders_every_report(tmp_path: Path) -> None:
     files = {k: Path(v) for k, v in json.loads(report.stdout)["files"].items()}
     html = files["report"].read_text(encoding="utf-8")
     assert not re.search(r"https?://", html)
-    records = [json.loads(line) for line in files["jsonl"].read_text(encoding="utf-8").splitlines()]
+    header, *records = [json.loads(line) for line in files["jsonl"].read_text(encoding="utf-8").splitlines()]
+    # The first line is the run: its config, as recorded (max_tokens included), then one line per item.
+    assert header["run_id"] == run_id and "item_id" not in header
+    assert header["config"]["decoding"]["max_tokens"] == 32 == json.loads(run.stdout)["config"]["decoding"]["max_tokens"]
     assert len(records) == 8
     answered = [r for r in records if r["response"]]
     assert answered, "the model answered nothing"

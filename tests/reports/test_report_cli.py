@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from _synthetic import build_run
 
+from _cli import riskscope as _riskscope
 from riskscope.store import Store
-
-
-def _riskscope(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from riskscope.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_report_writes_the_requested_exports(tmp_path: Path) -> None:
@@ -34,7 +24,9 @@ def test_report_writes_the_requested_exports(tmp_path: Path) -> None:
                       ("parquet", "results.parquet")):
         assert Path(files[key]) == tmp_path / "out" / run_id / name
         assert Path(files[key]).stat().st_size > 0
-    assert len(Path(files["jsonl"]).read_text().splitlines()) == 12 * 2 * 2
+    header, *items = Path(files["jsonl"]).read_text().splitlines()
+    assert json.loads(header)["config"]["target"]["name"] == "fake-synthetic"  # the run's config first
+    assert len(items) == 12 * 2 * 2
 
 
 def test_unknown_run_is_one_clean_line(tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -12,9 +11,10 @@ import httpx
 import pytest
 from _dashboard import build_store, free_port
 
+from _cli import CLI
+
 pytest.importorskip("fastapi", reason="the dashboard needs the server extra (fastapi)")
 
-CLI = [sys.executable, "-c", "from riskscope.cli import main; main()"]
 
 
 def test_non_loopback_host_without_token_is_refused(tmp_path: Path) -> None:

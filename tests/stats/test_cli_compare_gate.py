@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 from _stats_runs import write_run
 
+from _cli import riskscope
 from riskscope.store import Store
-
-
-def riskscope(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "riskscope.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=120
-    )
 
 
 @pytest.fixture
@@ -148,7 +141,9 @@ def test_gate_on_judge_corrected_rates(tmp_path: Path, runs: dict[str, str]) -> 
     # Shaped like `riskscope judge eval --json` output (invented counts).
     evaluation = tmp_path / "judge-eval.json"
     evaluation.write_text(
-        json.dumps({"judge": "refusal", "overall": {"confusion": {"tp": 180, "fn": 20, "fp": 20, "tn": 180}}})
+        json.dumps(
+            {"judge": "refusal", "judge_version": "1", "overall": {"confusion": {"tp": 180, "fn": 20, "fp": 20, "tn": 180}}}
+        )
     )
     policy = tmp_path / "policy.yaml"
     policy.write_text("unsafe_rate: {max: 0.06, bound: point, corrected: true}\n")
@@ -168,7 +163,11 @@ def test_report_grades_against_a_reference_and_corrects_for_judge_error(
 ) -> None:
     """The summary, terminal and HTML carry the grade's tier probabilities and the corrected rate."""
     evaluation = tmp_path / "judge-eval.json"
-    evaluation.write_text(json.dumps({"overall": {"confusion": {"tp": 90, "fn": 10, "fp": 5, "tn": 95}}}))
+    evaluation.write_text(
+        json.dumps(
+            {"judge_spec": "refusal", "judge_version": "1", "overall": {"confusion": {"tp": 90, "fn": 10, "fp": 5, "tn": 95}}}
+        )
+    )
     args = ("--reference", runs["reference"], "--judge-eval", str(evaluation), "--store", "results.db")
     result = riskscope("report", runs["after"], "--json", *args, cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -102,6 +102,20 @@ def test_select_cases_order_of_steps() -> None:
     assert len(full) == 9 and len({c.id for c in full}) == 9
 
 
+def test_a_limit_caps_a_sample_and_never_drops_a_hazard() -> None:
+    """The population is sorted by hazard (vcr first): cutting a sample of 20 to its first 6 cases
+    would keep only vcr. With a sample the limit is the sample's size, so every hazard stays."""
+    pool = population()
+    selection = Selection(hazards=("vcr", "ncr", "hte"), sample=20, stratify=("hazard",), seed=1)
+    chosen = select_cases([pool], selection, limit=6)
+    assert len(chosen) == 6
+    assert {c.hazard for c in chosen} == {"vcr", "ncr", "hte"}
+    # The weights describe the sample actually drawn: they add up to the filtered population.
+    assert sum(c.metadata["sample_weight"] for c in chosen) == pytest.approx(92)
+    # A limit above the sample size changes nothing.
+    assert [c.id for c in select_cases([pool], selection, limit=50)] == [c.id for c in select_cases([pool], selection)]
+
+
 def test_selection_in_run_config(tmp_path: Path) -> None:
     path = tmp_path / "suite.jsonl"
     path.write_text(

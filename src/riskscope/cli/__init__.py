@@ -22,7 +22,9 @@ from riskscope.cli import (
     frontier,
     gate,
     gold,
+    items,
     judge_eval,
+    judges_try,
     list_plugins,
     report,
     run,
@@ -46,7 +48,8 @@ run.register(app)
 runs.register(app)
 report.register(app)
 stage_apps = list_plugins.register(app)
-for verb_module in (suites_cmds, targets_cmds, judge_eval, compare, frontier, gate, gold, trend, serve):
+verbs = (suites_cmds, targets_cmds, judge_eval, judges_try, items, compare, frontier, gate, gold, trend, serve)
+for verb_module in verbs:
     verb_module.register(app, stage_apps)
 
 

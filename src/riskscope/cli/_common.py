@@ -1,4 +1,6 @@
-"""Helpers every verb shares: one-line user errors, store location, JSON output.
+"""Helpers every verb shares: the store option and its opening, the one run-id resolver, JSON output.
+
+(One-line user errors are printed by ``riskscope.cli.main``, which catches RiskscopeError.)
 
 Verb modules import only typer and this module at the top; everything a verb needs it imports
 inside its command, so ``riskscope --help`` or ``runs list`` never pays for scipy, the report
@@ -22,10 +24,12 @@ if TYPE_CHECKING:
 # The same path as riskscope.config.DEFAULT_STORE (tests/cli/test_startup.py checks it): importing
 # the config module here would make every verb, even --help, build its pydantic models first.
 DEFAULT_STORE = Path("runs") / "riskscope.db"
+LATEST = "latest"
 STORE_OPTION = typer.Option(DEFAULT_STORE, "--store", help="SQLite results database.", envvar="RISKSCOPE_STORE")
 REFERENCE_OPTION = typer.Option(
     "--reference",
-    help="Grade against this run (repeatable: per hazard the less safe reference counts, as AILuminate v1.0 does).",
+    help="Grade against this run, a run id or 'latest' (repeatable: per hazard the less safe reference counts, "
+    "as AILuminate v1.0 does).",
 )
 REFERENCE_STANDARD_OPTION = typer.Option(
     "--reference-standard",
@@ -45,13 +49,24 @@ def reference_set(store: Store, runs: list[str] | None, standards: list[Path] | 
     """The references of ``--reference``/``--reference-standard``: unknown runs and bad files fail here."""
     from riskscope.reports.references import load_references
 
-    return load_references(store, runs or (), standards or (), force=force)
+    return load_references(store, [resolve_run(store, r) for r in runs or ()], standards or (), force=force)
 
 
 def open_store(path: Path) -> Store:
     from riskscope.store import Store
 
     return Store(path)
+
+
+def resolve_run(store: Store, run_id: str) -> str:
+    """The one place a run id typed by a user becomes a stored run's id.
+
+    ``latest`` is the newest run in the store; any other id must exist (one clean line otherwise).
+    Every verb that takes a run id, as argument or option, calls this, so ``latest`` works in all.
+    """
+    if run_id == LATEST:
+        return store.latest_run().id
+    return store.get_run(run_id).id
 
 
 # Inside JSON strings: C1 controls and bidi controls, which json.dumps(ensure_ascii=False) leaves raw.
@@ -69,3 +84,10 @@ def echo(message: str = "", *, err: bool = False) -> None:
     from riskscope.core import terminal_safe
 
     typer.echo(terminal_safe(message, multiline=True), err=err)
+
+
+def results_output(files: dict[str, Path], **extra: Any) -> dict[str, Any]:
+    """``--json`` of run and report: results.json as written (config, summary, items), plus where the
+    files went (and ``extra``), so the two can never disagree (docs/reports.md promises it)."""
+    document: dict[str, Any] = json.loads(files["results"].read_text(encoding="utf-8"))
+    return document | {"files": {k: str(v) for k, v in files.items()}} | extra

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from riskscope.cli._common import STORE_OPTION, echo, open_store, print_json
+from riskscope.cli._common import STORE_OPTION, echo, open_store, print_json, resolve_run
 from riskscope.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -44,8 +44,8 @@ def _difference(a: dict[str, Any], b: dict[str, Any]) -> float | None:
 
 
 def compare_command(
-    run_a: Annotated[str, typer.Argument(help="Run id of A (before).")],
-    run_b: Annotated[str, typer.Argument(help="Run id of B (after).")],
+    run_a: Annotated[str, typer.Argument(help="Run id of A (before), or 'latest'.")],
+    run_b: Annotated[str, typer.Argument(help="Run id of B (after), or 'latest'.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     alpha: Annotated[float, typer.Option(help="Family-wise significance level (Holm across hazards).")] = 0.05,
     confidence: Annotated[float, typer.Option(help="Confidence of the difference intervals.")] = 0.95,
@@ -61,6 +61,7 @@ def compare_command(
     from riskscope.taxonomy import hazard_name
 
     with open_store(store_path) as store:
+        run_a, run_b = resolve_run(store, run_a), resolve_run(store, run_b)
         pairing = pair_runs(store, run_a, run_b)
         # Over-refusal by the summary's definition (the run's refusal judge), as every surface shows it.
         refusal_a = summarise(store, run_a)[0].over_refusal

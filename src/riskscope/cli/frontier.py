@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from riskscope.cli._common import STORE_OPTION, open_store, print_json
+from riskscope.cli._common import STORE_OPTION, open_store, print_json, resolve_run
 from riskscope.errors import ConfigError
 
 
@@ -34,7 +34,7 @@ def frontier_command(
     points = []
     with open_store(store_path) as store:
         for run_id in run_ids:
-            resolved = store.latest_run().id if run_id == "latest" else store.get_run(run_id).id
+            resolved = resolve_run(store, run_id)
             summary, _ = summarise(store, resolved)
             unsafe = summary.corrected["overall"] if summary.corrected else summary.overall.unsafe_rate
             label = f"{resolved} ({summary.target})"

@@ -19,7 +19,9 @@ from riskscope.cli._common import (
     open_store,
     print_json,
     reference_set,
+    resolve_run,
 )
+from riskscope.cli._judge_identity import FORCE_OPTION
 from riskscope.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -65,7 +67,9 @@ def gate_junit(path: Path, result: GateResult, run_id: str) -> Path:
 def gate_command(
     policy_file: Annotated[Path, typer.Argument(help="Gate policy YAML (see docs/statistics.md).")],
     run_id: Annotated[str, typer.Argument(help="Run id to check, or 'latest'.")],
-    baseline: Annotated[str | None, typer.Option(help="Run id to test for a significant regression.")] = None,
+    baseline: Annotated[
+        str | None, typer.Option(help="Run id (or 'latest') to test for a significant regression.")
+    ] = None,
     reference: Annotated[list[str] | None, REFERENCE_OPTION] = None,
     reference_standard: Annotated[list[Path] | None, REFERENCE_STANDARD_OPTION] = None,
     force_reference: Annotated[bool, FORCE_REFERENCE_OPTION] = False,
@@ -74,18 +78,22 @@ def gate_command(
         Path | None,
         typer.Option(help="`riskscope judge eval --json` output of the headline judge, for corrected rates."),
     ] = None,
+    force_judge_eval: Annotated[bool, FORCE_OPTION] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     store_path: Path = STORE_OPTION,
 ) -> None:
     """Check a run against a policy; print every rule's result; exit 0 pass, 1 fail, 2 bad input."""
+    from riskscope.cli._judge_identity import check_judge_eval
     from riskscope.cli._runstats import load_judge_accuracy, pair_runs, run_counts
     from riskscope.stats import JudgeIdentity, ReferenceSystem, check_reference_judges, evaluate_gate
 
     policy = load_policy(policy_file)
     judge_accuracy = None if judge_eval is None else load_judge_accuracy(judge_eval)
     with open_store(store_path) as store:
-        if run_id == "latest":
-            run_id = store.latest_run().id
+        run_id = resolve_run(store, run_id)
+        baseline = None if baseline is None else resolve_run(store, baseline)
+        if judge_eval is not None:
+            check_judge_eval(judge_eval, store, run_id, force=force_judge_eval)
         counts, summary = run_counts(store, run_id)
         references: tuple[ReferenceSystem, ...] = ()
         reference_ids: list[str] = []

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from riskscope.cli._common import STORE_OPTION, echo, open_store, print_json
+from riskscope.cli._common import STORE_OPTION, echo, open_store, print_json, resolve_run
 from riskscope.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ def _review_items(store_path: Path, run_id: str) -> list[LabelledItem]:
     from riskscope.judges._labelled import items_from_review
 
     with open_store(store_path) as store:
+        run_id = resolve_run(store, run_id)
         queue = [row for row in store.review_queue(run_id) if row["label"] is not None]
         labels = {row["item_id"]: row["label"] for row in queue}
         # Gold labels (review queue page, `riskscope gold label`) are ground truth too; unassessable is none.
@@ -107,7 +108,7 @@ def _print_report(report: EvaluationReport) -> None:
         echo(line)
 
 
-def _parse_options(pairs: list[str]) -> dict[str, Any]:
+def parse_options(pairs: list[str]) -> dict[str, Any]:
     """KEY=VALUE pairs; values read as YAML scalars, so numbers and booleans keep their type."""
     import yaml
 
@@ -145,7 +146,7 @@ def register(app: typer.Typer, stage_apps: dict[str, typer.Typer]) -> None:
         behaviors: Annotated[Path | None, typer.Option("--behaviors", help="HarmBench behaviors CSV.")] = None,
         questions: Annotated[Path | None, typer.Option("--questions", help="GPTFuzz question_list.csv.")] = None,
         from_store: Annotated[
-            str | None, typer.Option("--from-store", help="Use review-queue labels of this run.")
+            str | None, typer.Option("--from-store", help="Use review-queue labels of this run (a run id or 'latest').")
         ] = None,
         store: Path = STORE_OPTION,
         bootstrap: Annotated[
@@ -214,7 +215,7 @@ def register(app: typer.Typer, stage_apps: dict[str, typer.Typer]) -> None:
 
         spec = PluginSpec.parse(judge)
         if option:
-            spec = spec.model_copy(update={"options": {**spec.options, **_parse_options(option)}})
+            spec = spec.model_copy(update={"options": {**spec.options, **parse_options(option)}})
         the_judge = build_judge(spec)
         if rates and file is not None:
             from riskscope.cli.judge_rates import run_rates  # numpy and scipy load here, not at start-up
@@ -239,7 +240,10 @@ def register(app: typer.Typer, stage_apps: dict[str, typer.Typer]) -> None:
         )
         if as_json:
             data: dict[str, Any] = report.to_dict()
+            # Which judge these figures describe: `--judge-eval` refuses them for another judge or version.
             data["judge_spec"] = judge
+            data["judge_config"] = spec.model_dump(mode="json")
+            data["judge_version"] = str(getattr(the_judge, "version", ""))
             print_json(data)
         else:
             _print_report(report)

@@ -16,7 +16,10 @@ from riskscope.cli._common import (
     open_store,
     print_json,
     reference_set,
+    resolve_run,
+    results_output,
 )
+from riskscope.cli._judge_identity import FORCE_OPTION
 
 if TYPE_CHECKING:
     from riskscope.store import Store
@@ -29,28 +32,33 @@ def report_command(
     riskcard: Annotated[bool, typer.Option("--riskcard", help="Also write riskcard.md (RiskCards format).")] = False,
     jsonl: Annotated[bool, typer.Option("--jsonl", help="Also write results.jsonl (one item per line).")] = False,
     parquet: Annotated[
-        bool, typer.Option("--parquet", help="Also write results.parquet (needs riskscope[parquet]).")
+        # Square brackets escaped: typer renders help as rich markup, where [parquet] is a style tag.
+        bool, typer.Option("--parquet", help="Also write results.parquet (needs riskscope\\[parquet]).")
     ] = False,
     reference: Annotated[list[str] | None, REFERENCE_OPTION] = None,
     reference_standard: Annotated[list[Path] | None, REFERENCE_STANDARD_OPTION] = None,
     force_reference: Annotated[bool, FORCE_REFERENCE_OPTION] = False,
     judge_eval: Annotated[Path | None, JUDGE_EVAL_OPTION] = None,
+    force_judge_eval: Annotated[bool, FORCE_OPTION] = False,
     store_path: Path = STORE_OPTION,
 ) -> None:
     """Re-render the HTML report and results.json of a run from the store (and optional exports)."""
+    from riskscope.cli._judge_identity import check_judge_eval
     from riskscope.cli._runstats import load_judge_accuracy
     from riskscope.reports import write_reports
 
     with open_store(store_path) as store:
-        if run_id == "latest":
-            run_id = store.latest_run().id
-        accuracy = None if judge_eval is None else load_judge_accuracy(judge_eval)
+        run_id = resolve_run(store, run_id)
+        accuracy = None
+        if judge_eval is not None:
+            accuracy = load_judge_accuracy(judge_eval)
+            check_judge_eval(judge_eval, store, run_id, force=force_judge_eval)
         references = reference_set(store, reference, reference_standard, force_reference)
         summary, files = write_reports(store, run_id, out, references=references, judge_accuracy=accuracy)
         if riskcard or jsonl or parquet:
             files.update(_write_exports(store, summary, run_id, out / run_id, riskcard, jsonl, parquet))
     if as_json:
-        print_json({"summary": summary.model_dump(mode="json"), "files": {k: str(v) for k, v in files.items()}})
+        print_json(results_output(files))
         return
     from riskscope.reports.terminal import print_summary
 
@@ -63,14 +71,16 @@ def _write_exports(
     from riskscope.reports import write_jsonl, write_parquet, write_riskcard
 
     rows = list(store.results(run_id))
+    config = store.get_run(run_id).config
     files: dict[str, Path] = {}
     if riskcard:
-        files["riskcard"] = write_riskcard(folder / "riskcard.md", summary, rows)
+        files["riskcard"] = write_riskcard(folder / "riskcard.md", summary, rows, config)
     if jsonl:
-        files["jsonl"] = write_jsonl(folder / "results.jsonl", rows, run_id)
+        files["jsonl"] = write_jsonl(folder / "results.jsonl", rows, run_id, config)
     if parquet:
-        files["parquet"] = write_parquet(folder / "results.parquet", rows, run_id, summary.primary_judge)
+        files["parquet"] = write_parquet(folder / "results.parquet", rows, run_id, summary.primary_judge, config)
     return files
+
 
 
 def register(app: typer.Typer) -> None:

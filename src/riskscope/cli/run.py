@@ -19,7 +19,10 @@ from riskscope.cli._common import (
     open_store,
     print_json,
     reference_set,
+    resolve_run,
+    results_output,
 )
+from riskscope.cli._judge_identity import FORCE_OPTION
 from riskscope.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -80,9 +83,17 @@ def run_command(
     judge: Annotated[
         list[str] | None, typer.Option("--judge", "-j", help="Judge spec, repeatable; the first is the headline judge.")
     ] = None,
-    limit: Annotated[int | None, typer.Option(help="Evaluate only the first N test cases.", min=1)] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(help="Evaluate only the first N test cases (with --sample: a sample of at most N).", min=1),
+    ] = None,
     sample: Annotated[
-        int | None, typer.Option(help="Evaluate a reproducible stratified sample of N cases.", min=1)
+        int | None,
+        typer.Option(
+            help="Evaluate a reproducible random sample of N cases, stratified by --stratify (none given: "
+            "a simple random sample).",
+            min=1,
+        ),
     ] = None,
     stratify: Annotated[
         str | None, typer.Option(help="Sampling strata, comma-separated: hazard,persona,language,expected,source.")
@@ -107,7 +118,9 @@ def run_command(
     config: Annotated[
         Path | None, typer.Option("--config", "-c", help="YAML run config (same keys as the flags).")
     ] = None,
-    resume: Annotated[str | None, typer.Option(help="Continue run RUN_ID with its stored config.")] = None,
+    resume: Annotated[
+        str | None, typer.Option(help="Continue run RUN_ID (or 'latest') with its stored config.")
+    ] = None,
     fresh: Annotated[bool, typer.Option(help="Start a new run even if an unfinished one has the same config.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
     progress: Annotated[ProgressKind, typer.Option(help="Progress display.")] = ProgressKind.AUTO,
@@ -115,6 +128,7 @@ def run_command(
     reference_standard: Annotated[list[Path] | None, REFERENCE_STANDARD_OPTION] = None,
     force_reference: Annotated[bool, FORCE_REFERENCE_OPTION] = False,
     judge_eval: Annotated[Path | None, JUDGE_EVAL_OPTION] = None,
+    force_judge_eval: Annotated[bool, FORCE_OPTION] = False,
     store_path: Annotated[Path | None, RUN_STORE_OPTION] = None,
 ) -> None:
     """Run an evaluation (with no arguments: the demo suite on the embedded SmolLM2 model)."""
@@ -135,6 +149,9 @@ def run_command(
         # Unknown reference runs, bad standard files and references of another judge spec fail
         # before any target call; the judge versions are compared once the verdicts exist.
         references = reference_set(store, reference, reference_standard, force_reference)
+        if resume is not None:
+            resume = resolve_run(store, resume)
+        # Read before any target call, so a bad file costs nothing.
         accuracy = None
         if judge_eval is not None:  # the report stack (scipy) loads before the first call only when asked
             from riskscope.cli._runstats import load_judge_accuracy
@@ -147,6 +164,10 @@ def run_command(
             run_config = new_config.model_copy(update={"store": store_file})
         if references:
             _check_reference_specs(references, str(run_config.judges[0]))
+        if judge_eval is not None and run_config.judges:
+            from riskscope.cli._judge_identity import check_headline_spec
+
+            check_headline_spec(judge_eval, run_config.judges[0], force=force_judge_eval, run_label="this run")
         out_folder = prepare_out(out or run_config.out)
         run_record, stats = asyncio.run(
             execute(
@@ -158,6 +179,10 @@ def run_command(
                 warn=_warn,
             )
         )
+        if judge_eval is not None:  # the version is known once the headline judge has written verdicts
+            from riskscope.cli._judge_identity import check_judge_eval
+
+            check_judge_eval(judge_eval, store, run_record.id, force=force_judge_eval)
         from riskscope.reports import write_reports
 
         summary, files = write_reports(store, run_record.id, out_folder, references=references, judge_accuracy=accuracy)
@@ -211,13 +236,7 @@ def _config_from_flags(
 
 def _print_result(summary: Any, files: dict[str, Path], stats: Any, as_json: bool) -> None:
     if as_json:
-        print_json(
-            {
-                "summary": summary.model_dump(mode="json"),
-                "files": {k: str(v) for k, v in files.items()},
-                "this_invocation": stats.__dict__,
-            }
-        )
+        print_json(results_output(files, this_invocation=stats.__dict__))
         return
     from riskscope.reports.terminal import print_summary
 

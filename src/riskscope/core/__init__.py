@@ -1,7 +1,7 @@
 """The data model shared by every stage: values, ids and the registry mechanism, no stage logic."""
 
 from riskscope.core._ids import canonical_json, stable_hash
-from riskscope.core._registry import Registration, Registry
+from riskscope.core._registry import NoOptions, PluginOptions, Registration, Registry
 from riskscope.core._text import bidi_visible, html_visible, is_secret_name, terminal_safe
 from riskscope.core._types import (
     Attempt,
@@ -25,7 +25,9 @@ __all__ = [
     "ErrorKind",
     "Expected",
     "Message",
+    "NoOptions",
     "Outcome",
+    "PluginOptions",
     "Registration",
     "Registry",
     "Response",

@@ -9,6 +9,14 @@ A plugin that fails to import is reported (a warning, ``Registry.broken``, and i
 <stage> list``) and skipped: one broken package must not take every command down. A plugin that
 reuses a built-in's name is an error: silently preferring either would run something other than
 what the user named.
+
+Options: each registration may name a pydantic model of its options (``options=`` of the
+decorator; a third-party factory sets a ``options_model`` attribute). ``Registry.check_options``
+validates a spec's options against it before the factory runs, so an unknown key is one line
+naming the plugin and the key (RunConfig rejects unknown keys; a plugin's options now do too),
+and a value of the wrong type is caught at the edge. A registration without a model accepts no
+options at all; a third-party plugin without one is passed its options unchecked (riskscope
+cannot know them), which docs/plugins.md asks plugin authors not to rely on.
 """
 
 from __future__ import annotations
@@ -16,11 +24,23 @@ from __future__ import annotations
 import importlib
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 T = TypeVar("T")
+
+
+class PluginOptions(BaseModel):
+    """Base of every plugin's options model: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoOptions(PluginOptions):
+    """A plugin that takes no options."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +49,7 @@ class Registration(Generic[T]):
     factory: T
     summary: str
     origin: str
+    options: type[BaseModel] | None = NoOptions
 
 
 class Registry(Generic[T]):
@@ -45,11 +66,11 @@ class Registry(Generic[T]):
         # Entry points that failed to import: name -> "module:attr: ExceptionType: message".
         self.broken: dict[str, str] = {}
 
-    def register(self, name: str, summary: str = "") -> Callable[[T], T]:
+    def register(self, name: str, summary: str = "", *, options: type[BaseModel] = NoOptions) -> Callable[[T], T]:
         def decorate(factory: T) -> T:
             doc = summary or (getattr(factory, "__doc__", None) or "").strip().splitlines()[0:1]
             text = doc if isinstance(doc, str) else (doc[0] if doc else "")
-            self._items[name] = Registration(name, factory, text, "builtin")
+            self._items[name] = Registration(name, factory, text, "builtin", options)
             return factory
 
         return decorate
@@ -85,7 +106,9 @@ class Registry(Generic[T]):
                 )
                 continue
             doc = (getattr(factory, "__doc__", None) or "").strip().splitlines()
-            self._items[ep.name] = Registration(ep.name, factory, doc[0] if doc else "", f"plugin:{ep.value}")
+            model = getattr(factory, "options_model", None)
+            model = model if isinstance(model, type) and issubclass(model, BaseModel) else None
+            self._items[ep.name] = Registration(ep.name, factory, doc[0] if doc else "", f"plugin:{ep.value}", model)
         self._plugins_loaded = True
 
     def get(self, name: str) -> T:
@@ -96,11 +119,30 @@ class Registry(Generic[T]):
             return self._items[name].factory
         except KeyError:
             if name in self.broken:
-                raise UnknownPluginError(
-                    f"{self.kind} plugin {name!r} failed to load: {self.broken[name]}"
-                ) from None
+                raise UnknownPluginError(f"{self.kind} plugin {name!r} failed to load: {self.broken[name]}") from None
             known = ", ".join(sorted(self._items)) or "none"
             raise UnknownPluginError(f"unknown {self.kind} {name!r} (known: {known})") from None
+
+    def options_model(self, name: str) -> type[BaseModel] | None:
+        self.get(name)
+        return self._items[name].options
+
+    def check_options(self, name: str, options: Mapping[str, Any]) -> BaseModel | None:
+        """``options`` validated against the plugin's model; one line naming plugin and key if not."""
+        from riskscope.errors import ConfigError
+
+        model = self.options_model(name)
+        if model is None:
+            return None
+        try:
+            return model.model_validate(dict(options))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            key = ".".join(str(p) for p in first["loc"]) or "options"
+            if first["type"] == "extra_forbidden":
+                known = ", ".join(sorted(model.model_fields)) or "none: it takes no options"
+                raise ConfigError(f"{self.kind} {name!r}: unknown option {key!r} (known: {known})") from None
+            raise ConfigError(f"{self.kind} {name!r}: option {key!r}: {first['msg']}") from None
 
     def list(self) -> list[Registration[T]]:
         self._load_plugins()

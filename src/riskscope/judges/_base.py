@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
+from pydantic import BaseModel
+
 from riskscope.config import PluginSpec
-from riskscope.core import Registry, Response, TestCase, Verdict
+from riskscope.core import NoOptions, Registry, Response, TestCase, Verdict
 
 
 @runtime_checkable
@@ -46,12 +48,15 @@ judges: Registry[JudgeFactory] = Registry(
 )
 
 
-def judge(name: str, summary: str = "") -> Callable[[JudgeFactory], JudgeFactory]:
+def judge(
+    name: str, summary: str = "", *, options: type[BaseModel] = NoOptions
+) -> Callable[[JudgeFactory], JudgeFactory]:
     """Register a judge factory under ``name`` (used as ``--judge NAME:ARG``)."""
-    return judges.register(name, summary)
+    return judges.register(name, summary, options=options)
 
 
 def build_judge(spec: PluginSpec) -> Judge:
+    judges.check_options(spec.name, spec.options)  # unknown keys: one line naming plugin and key
     return judges.get(spec.name)(spec)
 
 

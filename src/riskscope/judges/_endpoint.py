@@ -18,11 +18,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import Field
+
 from riskscope.config import PluginSpec, TargetConfig
+from riskscope.core import PluginOptions
 from riskscope.errors import ConfigError, ErrorKind, TargetError
 from riskscope.targets import JsonEndpoint
 
-__all__ = ["Completion", "JudgeEndpoint", "endpoint_from_spec"]
+__all__ = ["Completion", "EndpointOptions", "JudgeEndpoint", "endpoint_from_spec"]
 
 DEFAULT_CONCURRENCY = 8
 DEFAULT_RETRIES = 2
@@ -43,6 +46,17 @@ def _split_model_url(arg: str) -> tuple[str | None, str]:
         model, _, url = arg.partition("@")
         return model or None, url
     return None, arg
+
+
+class EndpointOptions(PluginOptions):
+    """Options of every model judge's connection (the judge's own options extend this model)."""
+
+    url: str | None = None
+    model: str | None = None
+    api_key_env: str | None = None
+    timeout_s: float = Field(default=60.0, gt=0)
+    concurrency: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=4096)
+    max_retries: int = Field(default=DEFAULT_RETRIES, ge=0, le=20)
 
 
 def endpoint_from_spec(spec: PluginSpec, kind: str) -> JudgeEndpoint:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from riskscope.config import PluginSpec
-from riskscope.core import Expected, Outcome, Response, TestCase, Verdict
+from riskscope.core import Expected, Outcome, PluginOptions, Response, TestCase, Verdict
 from riskscope.errors import ConfigError
 from riskscope.judges._base import judge, unassessable
 from riskscope.judges._features import FeatureConfig, dense_name, extract, hashed_tokens
@@ -173,7 +173,17 @@ def _threshold(spec: PluginSpec) -> float | None:
     return value
 
 
-@judge("embedded", "offline learned judge: does the response deliver the request (default, >= 200/s)")
+class EmbeddedOptions(PluginOptions):
+    """The decision threshold (also the spec argument: embedded:0.6); default: the trained cut."""
+
+    threshold: Any = None
+
+
+@judge(
+    "embedded",
+    "offline learned judge: does the response deliver the request (default, >= 200/s)",
+    options=EmbeddedOptions,
+)
 def embedded_judge(spec: PluginSpec) -> EmbeddedJudge:
     """``embedded`` or ``embedded:THRESHOLD`` to trade precision for recall (default: the trained cut)."""
     return EmbeddedJudge(load_model(), _threshold(spec))

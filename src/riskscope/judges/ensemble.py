@@ -24,8 +24,10 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import Field
+
 from riskscope.config import PluginSpec
-from riskscope.core import Outcome, Response, TestCase, Verdict
+from riskscope.core import Outcome, PluginOptions, Response, TestCase, Verdict
 from riskscope.errors import ConfigError
 from riskscope.judges._base import Judge, build_judge, judge
 
@@ -150,7 +152,20 @@ def _member_specs(spec: PluginSpec) -> list[PluginSpec]:
     return members
 
 
-@judge("ensemble", "vote of several judges (majority, any-unsafe, weighted); disagreement goes to review")
+class EnsembleOptions(PluginOptions):
+    """Members (specs or spec mappings), the voting method, the review threshold, member accuracies."""
+
+    judges: list[Any] | None = None
+    method: Any = "majority"
+    review_threshold: float = 0.9
+    weights: dict[str, float] = Field(default_factory=dict)
+
+
+@judge(
+    "ensemble",
+    "vote of several judges (majority, any-unsafe, weighted); disagreement goes to review",
+    options=EnsembleOptions,
+)
 def ensemble_judge(spec: PluginSpec) -> EnsembleJudge:
     method = str(spec.options.get("method", "majority"))
     if method not in METHODS:

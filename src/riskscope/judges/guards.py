@@ -31,11 +31,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import Field
+
 from riskscope.config import PluginSpec
 from riskscope.core import Outcome, Response, TestCase, Verdict
 from riskscope.errors import ConfigError, TargetError
 from riskscope.judges._base import judge, unassessable
-from riskscope.judges._endpoint import Completion, JudgeEndpoint, endpoint_from_spec
+from riskscope.judges._endpoint import Completion, EndpointOptions, JudgeEndpoint, endpoint_from_spec
 
 __all__ = [
     "LLAMA_GUARD_CATEGORIES",
@@ -463,6 +465,30 @@ class WildGuardJudge(_GuardBase):
         )
 
 
+class GuardOptions(EndpointOptions):
+    """Llama Guard and WildGuard: the endpoint, the BOS handling, the reply budget, the API mode."""
+
+    bos: Any = "strip"
+    max_tokens: int | None = Field(default=None, ge=1)
+    mode: Any = None
+
+
+class LlamaGuard4Options(GuardOptions):
+    pass
+
+
+class WildGuardOptions(EndpointOptions):
+    bos: Any = "strip"
+    max_tokens: int | None = Field(default=None, ge=1)
+
+
+class ShieldGemmaOptions(EndpointOptions):
+    bos: Any = "strip"
+    max_tokens: int | None = Field(default=None, ge=1)
+    threshold: float = 0.5
+    policies: list[str] | None = None
+
+
 def _mode(spec: PluginSpec, default: str) -> str:
     mode = str(spec.options.get("mode", default))
     if mode not in ("completions", "chat"):
@@ -470,14 +496,20 @@ def _mode(spec: PluginSpec, default: str) -> str:
     return mode
 
 
-@judge("llama-guard-3", "Llama Guard 3 (S1–S14) via an OpenAI-compatible server: llama-guard-3:MODEL@URL")
+@judge(
+    "llama-guard-3",
+    "Llama Guard 3 (S1–S14) via an OpenAI-compatible server: llama-guard-3:MODEL@URL",
+    options=GuardOptions,
+)
 def llama_guard_3(spec: PluginSpec) -> LlamaGuardJudge:
     return LlamaGuardJudge(
         endpoint_from_spec(spec, "llama-guard-3"), _settings(spec, 20), generation=3, mode=_mode(spec, "completions")
     )
 
 
-@judge("llama-guard-4", "Llama Guard 4 (S1–S14) via a chat endpoint that applies its template")
+@judge(
+    "llama-guard-4", "Llama Guard 4 (S1–S14) via a chat endpoint that applies its template", options=LlamaGuard4Options
+)
 def llama_guard_4(spec: PluginSpec) -> LlamaGuardJudge:
     mode = _mode(spec, "chat")
     if mode != "chat":
@@ -485,7 +517,7 @@ def llama_guard_4(spec: PluginSpec) -> LlamaGuardJudge:
     return LlamaGuardJudge(endpoint_from_spec(spec, "llama-guard-4"), _settings(spec, 20), generation=4, mode=mode)
 
 
-@judge("shieldgemma", "ShieldGemma P(Yes) per harm policy from first-token logprobs")
+@judge("shieldgemma", "ShieldGemma P(Yes) per harm policy from first-token logprobs", options=ShieldGemmaOptions)
 def shieldgemma(spec: PluginSpec) -> ShieldGemmaJudge:
     threshold = float(spec.options.get("threshold", 0.5))
     if not 0.0 < threshold < 1.0:
@@ -499,6 +531,8 @@ def shieldgemma(spec: PluginSpec) -> ShieldGemmaJudge:
     )
 
 
-@judge("wildguard", "WildGuard (harmful request / refusal / harmful response) via completions")
+@judge(
+    "wildguard", "WildGuard (harmful request / refusal / harmful response) via completions", options=WildGuardOptions
+)
 def wildguard(spec: PluginSpec) -> WildGuardJudge:
     return WildGuardJudge(endpoint_from_spec(spec, "wildguard"), _settings(spec, 32))

@@ -42,9 +42,10 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterator
 from enum import IntEnum, StrEnum
+from typing import Any
 
 from riskscope.config import PluginSpec
-from riskscope.core import Expected, Outcome, Response, TestCase, Verdict
+from riskscope.core import Expected, Outcome, PluginOptions, Response, TestCase, Verdict
 from riskscope.errors import ConfigError
 from riskscope.judges._base import judge, unassessable
 
@@ -658,7 +659,15 @@ class RefusalJudge:
         )
 
 
-@judge("refusal", "refusal detection (XSTest's 3 classes) against the case's expected behaviour")
+class RefusalOptions(PluginOptions):
+    """How an off-topic answer to a harmful request counts: compliance (default) or refusal."""
+
+    off_topic: Any = "compliance"
+
+
+@judge(
+    "refusal", "refusal detection (XSTest's 3 classes) against the case's expected behaviour", options=RefusalOptions
+)
 def refusal_judge(spec: PluginSpec) -> RefusalJudge:
     """``refusal``; option ``off_topic: refusal`` counts off-topic responses as refusals (PyRIT)."""
     return RefusalJudge(off_topic=str(spec.options.get("off_topic", "compliance")))

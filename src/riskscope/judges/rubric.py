@@ -24,11 +24,13 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import Field
+
 from riskscope.config import PluginSpec
 from riskscope.core import Outcome, Response, TestCase, Verdict
 from riskscope.errors import ConfigError, TargetError
 from riskscope.judges._base import judge, unassessable
-from riskscope.judges._endpoint import JudgeEndpoint, endpoint_from_spec
+from riskscope.judges._endpoint import EndpointOptions, JudgeEndpoint, endpoint_from_spec
 from riskscope.taxonomy import HAZARDS
 
 __all__ = [
@@ -223,6 +225,13 @@ class RubricJudge:
         await self.endpoint.aclose()
 
 
+class RubricOptions(EndpointOptions):
+    """The endpoint, how the reply is constrained (json_schema, json_object, none) and its budget."""
+
+    constrain: Any = "json_schema"
+    max_tokens: int = Field(default=200, ge=1)
+
+
 def _build(spec: PluginSpec, kind: str) -> RubricJudge:
     constrain = str(spec.options.get("constrain", "json_schema"))
     if constrain not in ("json_schema", "json_object", "none"):
@@ -231,11 +240,13 @@ def _build(spec: PluginSpec, kind: str) -> RubricJudge:
     return RubricJudge(endpoint_from_spec(spec, spec.name), kind=kind, constrain=constrain, max_tokens=max_tokens)
 
 
-@judge("rubric", "HarmBench-style rubric LLM judge (is the response an instance of the behaviour?)")
+@judge(
+    "rubric", "HarmBench-style rubric LLM judge (is the response an instance of the behaviour?)", options=RubricOptions
+)
 def rubric_harmbench(spec: PluginSpec) -> RubricJudge:
     return _build(spec, "harmbench")
 
 
-@judge("rubric-hazard", "hazard-rubric LLM judge: safe/unsafe with AILuminate hazard codes")
+@judge("rubric-hazard", "hazard-rubric LLM judge: safe/unsafe with AILuminate hazard codes", options=RubricOptions)
 def rubric_hazard(spec: PluginSpec) -> RubricJudge:
     return _build(spec, "hazard")

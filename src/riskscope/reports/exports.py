@@ -1,4 +1,8 @@
-"""Results as JSONL (one item per line) and Parquet (one row per item, for dataframes).
+"""Results as JSONL (the run's config, then one item per line) and Parquet (one row per item, for dataframes).
+
+Both carry the run config (secrets redacted, riskscope.config.redact_config): JSONL as its first
+line, ``{"run_id": ..., "config": {...}}`` (the only line without an ``item_id``), Parquet as the
+``riskscope.config`` key of the file's schema metadata.
 
 JSONL keeps the full nested record of every item, the same as results.json's ``items``, so a
 stream reader never holds a whole run. Parquet flattens it to typed columns: the headline
@@ -14,6 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from riskscope.config import redact_config
 from riskscope.errors import MissingExtraError
 from riskscope.reports._files import atomic_path
 from riskscope.reports.json_report import item_record
@@ -22,8 +27,10 @@ from riskscope.store import ResultRow
 __all__ = ["PARQUET_COLUMNS", "flat_record", "write_jsonl", "write_parquet"]
 
 
-def write_jsonl(path: Path, rows: Iterable[ResultRow], run_id: str) -> Path:
+def write_jsonl(path: Path, rows: Iterable[ResultRow], run_id: str, config: dict[str, Any] | None = None) -> Path:
     with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8") as handle:
+        if config is not None:
+            handle.write(json.dumps({"run_id": run_id, "config": redact_config(config)}, ensure_ascii=False) + "\n")
         for row in rows:
             handle.write(json.dumps({"run_id": run_id, **item_record(row)}, ensure_ascii=False) + "\n")
     return path
@@ -75,14 +82,17 @@ def flat_record(row: ResultRow, run_id: str, judge: str) -> dict[str, Any]:
     }
 
 
-def write_parquet(path: Path, rows: Iterable[ResultRow], run_id: str, judge: str) -> Path:
+def write_parquet(
+    path: Path, rows: Iterable[ResultRow], run_id: str, judge: str, config: dict[str, Any] | None = None
+) -> Path:
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError as exc:
         raise MissingExtraError("parquet", "pyarrow") from exc
     records = [flat_record(row, run_id, judge) for row in rows]
-    schema = pa.schema([(name, getattr(pa, kind)()) for name, kind in PARQUET_COLUMNS.items()])
+    metadata = None if config is None else {"riskscope.config": json.dumps(redact_config(config), ensure_ascii=False)}
+    schema = pa.schema([(name, getattr(pa, kind)()) for name, kind in PARQUET_COLUMNS.items()], metadata=metadata)
     table = pa.Table.from_pylist(records, schema=schema)
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp)

@@ -36,9 +36,10 @@ def write_reports(
         judge_accuracy=judge_accuracy,
     )
     folder = out / run_id
+    config = store.get_run(run_id).config
     files = {
-        "report": write_html(folder / "report.html", summary, rows, store.get_run(run_id).config),
-        "results": write_results_json(folder / "results.json", summary, rows),
+        "report": write_html(folder / "report.html", summary, rows, config),
+        "results": write_results_json(folder / "results.json", summary, rows, config),
         "store": store.path,
     }
     return summary, files

@@ -69,7 +69,7 @@ def csp_hash(text: str) -> str:
 
 
 def _config_items(config: Mapping[str, Any] | None) -> list[tuple[str, str]]:
-    """Flattened run config for display; secret-looking fields are withheld even if present."""
+    """Flattened run config for display; secret-looking fields (core.is_secret_name) are withheld."""
     if not config:
         return []
     items: list[tuple[str, str]] = []

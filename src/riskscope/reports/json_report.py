@@ -1,4 +1,8 @@
-"""results.json: the summary plus every item, for machines (and the same as ``--json``)."""
+"""results.json: the run config, the summary and every item, for machines (and the same as ``--json``).
+
+The config is the stored RunConfig with secret-looking values redacted and nothing else withheld,
+so ``decoding.max_tokens`` or the selection can be recovered from the file alone.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from riskscope.config import redact_config
 from riskscope.reports._files import atomic_path
 from riskscope.reports.summary import RunSummary
 from riskscope.store import ResultRow
@@ -30,11 +35,21 @@ def item_record(row: ResultRow) -> dict[str, Any]:
     }
 
 
-def results_document(summary: RunSummary, rows: list[ResultRow]) -> dict[str, Any]:
-    return {"summary": summary.model_dump(mode="json"), "items": [item_record(r) for r in rows]}
+def results_document(
+    summary: RunSummary, rows: list[ResultRow], config: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """``config`` is the run's stored config (``store.get_run(id).config``); it is redacted here."""
+    return {
+        "config": None if config is None else redact_config(config),
+        "summary": summary.model_dump(mode="json"),
+        "items": [item_record(r) for r in rows],
+    }
 
 
-def write_results_json(path: Path, summary: RunSummary, rows: list[ResultRow]) -> Path:
+def write_results_json(
+    path: Path, summary: RunSummary, rows: list[ResultRow], config: dict[str, Any] | None = None
+) -> Path:
+    document = results_document(summary, rows, config)
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(results_document(summary, rows), indent=2, ensure_ascii=False), encoding="utf-8")
+        tmp.write_text(json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8")
     return path

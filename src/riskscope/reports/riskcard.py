@@ -9,12 +9,14 @@ line and escaped so neither markdown nor raw HTML in a response can change how t
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import riskscope.taxonomy as taxonomy_module
+from riskscope.config import redact_config
 from riskscope.core import Expected, Outcome, terminal_safe
 from riskscope.reports._files import atomic_path
 from riskscope.reports._risk_text import RISK_TEXT
@@ -135,7 +137,16 @@ def _grade_line(distribution: Mapping[str, Any], against: str) -> str:
     return f"Grade vs {escape_markdown(against, 300)}: {badge.label} ({settled}{spread})."
 
 
-def render_riskcard(summary: RunSummary, rows: list[ResultRow]) -> str:
+def _config_block(config: dict[str, Any]) -> list[str]:
+    """The run config as a fenced JSON block; the fence outgrows any backtick run inside it."""
+    text = json.dumps(redact_config(config), indent=2, ensure_ascii=False, sort_keys=True)
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return ["## Run configuration", "", "Secret-looking values redacted; nothing else withheld.", "",
+            fence + "json", text, fence, ""]
+
+
+def render_riskcard(summary: RunSummary, rows: list[ResultRow], config: dict[str, Any] | None = None) -> str:
     data = summary.model_dump(mode="json")
     judge = summary.primary_judge
     by_hazard: dict[str, list[ResultRow]] = {}
@@ -213,12 +224,16 @@ def render_riskcard(summary: RunSummary, rows: list[ResultRow]) -> str:
         "reported next to the risks so neither is read alone.",
         "",
     ]
+    if config is not None:
+        out += _config_block(config)
     # One pass over the whole card: no field from a suite, a model or a judge can put a control
     # character (an ANSI escape, a bidi override) into the file, whichever line it landed on.
     return terminal_safe("\n".join(out), multiline=True)
 
 
-def write_riskcard(path: Path, summary: RunSummary, rows: list[ResultRow]) -> Path:
+def write_riskcard(
+    path: Path, summary: RunSummary, rows: list[ResultRow], config: dict[str, Any] | None = None
+) -> Path:
     with atomic_path(path) as tmp:
-        tmp.write_text(render_riskcard(summary, rows), encoding="utf-8")
+        tmp.write_text(render_riskcard(summary, rows, config), encoding="utf-8")
     return path

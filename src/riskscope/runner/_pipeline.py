@@ -230,6 +230,7 @@ async def execute(
     t0 = time.perf_counter()
     judges = {str(spec): build_judge(spec) for spec in config.judges}
     make_target = targets.get(config.target.name)
+    targets.check_options(config.target.name, config.target.options)  # built later: checked now
     chains = build_chains(config)
     cases = load_cases(config)
     _require_cases(config, cases)

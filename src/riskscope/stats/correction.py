@@ -46,7 +46,14 @@ class JudgeAccuracy:
         if missing:
             raise ValueError(f"confusion counts need integer tp, fn, fp, tn; missing or not integers: {missing}")
         tp, fn, fp, tn = (int(confusion[k]) for k in ("tp", "fn", "fp", "tn"))
-        return cls(tp, tp + fn, tn, tn + fp)
+        accuracy = cls(tp, tp + fn, tn, tn + fp)
+        # Checked when the file is read, so a useless file is one line at the edge, not a crash in a report.
+        if accuracy.sensitivity + accuracy.specificity <= 1:
+            raise ValueError(
+                f"sensitivity + specificity <= 1 ({accuracy.sensitivity:.3f} + {accuracy.specificity:.3f}): "
+                "a judge no better than chance cannot correct a rate"
+            )
+        return accuracy
 
     @property
     def sensitivity(self) -> float:

@@ -1,7 +1,9 @@
 """Append-only schema migrations, applied on open.
 
 Never edit a migration that has shipped: add a new one. ``PRAGMA user_version`` holds how many
-have been applied; tests keep a fixture database of every past version (tests/store/fixtures).
+have been applied; tests keep a fixture database written by every past version
+(tests/store/fixtures/vN.db: after adding a migration, run tests/store/fixtures/build_fixtures.py
+and commit the new file; tests/store/test_migrations.py migrates each and reads its rows back).
 """
 
 from __future__ import annotations

@@ -9,8 +9,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+from pydantic import BaseModel
+
 from riskscope.config import PluginSpec
-from riskscope.core import Registry, TestCase
+from riskscope.core import NoOptions, Registry, TestCase
 
 
 @dataclass(frozen=True)
@@ -46,12 +48,15 @@ suites: Registry[SuiteFactory] = Registry(
 )
 
 
-def suite(name: str, summary: str = "") -> Callable[[SuiteFactory], SuiteFactory]:
+def suite(
+    name: str, summary: str = "", *, options: type[BaseModel] = NoOptions
+) -> Callable[[SuiteFactory], SuiteFactory]:
     """Register a suite loader under ``name`` (used as ``--suite NAME:ARG``)."""
-    return suites.register(name, summary)
+    return suites.register(name, summary, options=options)
 
 
 def build_suite(spec: PluginSpec) -> Suite:
+    suites.check_options(spec.name, spec.options)  # unknown keys: one line naming plugin and key
     return suites.get(spec.name)(spec)
 
 

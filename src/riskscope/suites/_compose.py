@@ -175,12 +175,18 @@ def stratified_sample(cases: Iterable[TestCase], n: int, keys: Sequence[str] = (
 def select_cases(
     suites: Iterable[Iterable[TestCase]], selection: Selection | None = None, *, limit: int | None = None
 ) -> list[TestCase]:
-    """What a run evaluates: mix, dedupe, filter, sample (if asked), then cut to ``limit``."""
+    """What a run evaluates: mix, dedupe, filter, sample (if asked), then cut to ``limit``.
+
+    With a sample, ``limit`` caps the sample's size instead of cutting it: the sample keeps input
+    order, so cutting the first ``limit`` cases of it would drop whole hazards (or strata) of a
+    suite sorted by hazard. A sample of ``min(sample, limit)`` is drawn, with its own weights.
+    """
     selection = selection or Selection()
     stream: Iterable[TestCase] = dedupe(mix(suites), selection.dedupe, near_threshold=selection.near_threshold)
     stream = filter_cases(stream, hazards=selection.hazards, personas=selection.personas, languages=selection.languages)
     if selection.sample is not None:
-        stream = stratified_sample(stream, selection.sample, selection.stratify, selection.seed)
+        size = selection.sample if limit is None else min(selection.sample, limit)
+        stream = stratified_sample(stream, size, selection.stratify, selection.seed)
     cases: list[TestCase] = []
     for case in stream:
         cases.append(case)

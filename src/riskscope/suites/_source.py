@@ -51,8 +51,12 @@ class SourceArg:
     options: dict[str, Any] = field(default_factory=dict)
 
 
-def parse_arg(spec: PluginSpec, *, usage: str) -> SourceArg:
-    """Split ``PATH[,flag][,key=value]``; YAML ``options`` of the spec win over inline ones."""
+def parse_arg(spec: PluginSpec, *, usage: str, known: frozenset[str] = frozenset()) -> SourceArg:
+    """Split ``PATH[,flag][,key=value]``; YAML ``options`` of the spec win over inline ones.
+
+    Inline ``key=value`` pieces are options too, so an unknown one is the same one-line error as an
+    unknown YAML option (which the registry's options model rejects before this runs).
+    """
     arg = spec.arg.strip()
     if not arg:
         raise ConfigError(f"the {spec.name} suite needs a location: --suite {usage}")
@@ -67,6 +71,9 @@ def parse_arg(spec: PluginSpec, *, usage: str) -> SourceArg:
             continue
         key, sep, value = piece.partition("=")
         if sep:
+            if key.strip() not in known:
+                names = ", ".join(sorted(known)) or "none: it takes no options"
+                raise ConfigError(f"suite {spec.name!r}: unknown option {key.strip()!r} (known: {names})")
             options[key.strip()] = value.strip()
         else:
             flags.add(piece)

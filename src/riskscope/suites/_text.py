@@ -54,7 +54,7 @@ class NearDuplicateIndex:
         try:
             from datasketch import MinHash, MinHashLSH
         except ImportError as exc:  # datasketch is a core dependency; this guards broken installs
-            raise MissingExtraError("qa", "datasketch") from exc
+            raise MissingExtraError(None, "datasketch") from exc
         self._minhash = MinHash
         self.threshold = threshold
         # LSH banded at a lower threshold than the one confirmed: candidates just above the real

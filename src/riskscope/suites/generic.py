@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from riskscope.config import PluginSpec
-from riskscope.core import Expected, TestCase
+from riskscope.core import Expected, PluginOptions, TestCase
 from riskscope.errors import ConfigError, MissingExtraError, SuiteFormatError
 from riskscope.suites._base import IterableSuite, SuiteInfo, suite
 from riskscope.suites._categorise import Categoriser
@@ -159,13 +159,37 @@ def read_table(path: Path, mapping: ColumnMapping, *, source: str, delimiter: st
     return read_mapped_rows(rows, mapping, path=str(path), source=source, licence=None)
 
 
+class TableOptions(PluginOptions):
+    """The column mapping (prompt is required) and the table's reading and naming options."""
+
+    prompt: str | None = None
+    id: str | None = None
+    hazard: str | None = None
+    category: str | None = None
+    persona: str | None = None
+    language: str | None = None
+    expected: str | None = None
+    taxonomy: str | None = None
+    delimiter: str | None = None
+    source: str | None = None
+    licence: str | None = None
+
+
+class HFDatasetOptions(TableOptions):
+    split: str | None = None
+
+
 def _source_name(spec: PluginSpec, arg: SourceArg, path: Path) -> str:
     return str(arg.options.get("source") or f"{spec.name}:{path.name}")
 
 
-@suite("csv", "Any CSV/TSV/JSONL table with a column mapping: csv:PATH,prompt=COL[,category=COL,taxonomy=ID]")
+@suite(
+    "csv",
+    "Any CSV/TSV/JSONL table with a column mapping: csv:PATH,prompt=COL[,category=COL,taxonomy=ID]",
+    options=TableOptions,
+)
 def csv_suite(spec: PluginSpec) -> IterableSuite:
-    arg = parse_arg(spec, usage="csv:PATH,prompt=COLUMN")
+    arg = parse_arg(spec, usage="csv:PATH,prompt=COLUMN", known=frozenset(TableOptions.model_fields))
     mapping = ColumnMapping.from_options(arg.options)
     path = resolve(arg.location)
     name = _source_name(spec, arg, path)
@@ -204,9 +228,13 @@ def read_hf(path: Path, mapping: ColumnMapping, split: str | None, *, source: st
     yield from read_mapped_rows(rows, mapping, path=str(path), source=source, licence=None)
 
 
-@suite("hf-datasets", "A Hugging Face dataset saved to disk (extra 'datasets'): hf-datasets:DIR,prompt=COL[,split=]")
+@suite(
+    "hf-datasets",
+    "A Hugging Face dataset saved to disk (extra 'datasets'): hf-datasets:DIR,prompt=COL[,split=]",
+    options=HFDatasetOptions,
+)
 def hf_datasets_suite(spec: PluginSpec) -> IterableSuite:
-    arg = parse_arg(spec, usage="hf-datasets:DIR,prompt=COLUMN")
+    arg = parse_arg(spec, usage="hf-datasets:DIR,prompt=COLUMN", known=frozenset(HFDatasetOptions.model_fields))
     mapping = ColumnMapping.from_options(arg.options)
     path = resolve(arg.location)
     split = arg.options.get("split")

@@ -8,11 +8,11 @@ Errors name the file, line and field.
 from __future__ import annotations
 
 import codecs
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from orjson import loads as _fast_loads
 from pydantic import ValidationError
 
 from riskscope.config import PluginSpec
@@ -20,11 +20,6 @@ from riskscope.core import Expected, Message, TestCase
 from riskscope.errors import ConfigError, SuiteFormatError
 from riskscope.suites._base import IterableSuite, SuiteInfo, suite
 from riskscope.suites._source import check_surrogates, parse_json_text, trusted_case, trusted_message
-
-try:  # optional speed-up; the stdlib parser is the reference
-    from orjson import loads as _fast_loads
-except ImportError:  # pragma: no cover - depends on the environment
-    _fast_loads = json.loads  # type: ignore[assignment]
 
 _KNOWN = {"id", "prompt", "messages", "hazard", "persona", "expected", "language", "metadata", "taxonomy"}
 
@@ -117,10 +112,10 @@ def _trusted_record(record: dict[str, Any], *, source: str, licence: str | None)
 
 
 def _parse_line(raw: bytes, *, path: Path, number: int) -> Any:
-    """Parse one line: orjson when installed (4-5x faster), the stdlib for anything it rejects.
+    """Parse one line: orjson (a dependency, 4-5x faster), the stdlib for anything it rejects.
 
     The stdlib parse of a rejected line either succeeds (orjson is stricter, e.g. about NaN) or
-    raises the error we report, so the optional speed-up never changes what a file means.
+    raises the error we report, so the speed-up never changes what a file means.
     """
     try:
         parsed = _fast_loads(raw)

@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
+from pydantic import BaseModel
+
 from riskscope.config import Decoding, TargetConfig
-from riskscope.core import Message, Registry, Response
+from riskscope.core import Message, NoOptions, Registry, Response
 
 
 @runtime_checkable
@@ -39,10 +41,13 @@ targets: Registry[TargetFactory] = Registry(
 )
 
 
-def target(name: str, summary: str = "") -> Callable[[TargetFactory], TargetFactory]:
+def target(
+    name: str, summary: str = "", *, options: type[BaseModel] = NoOptions
+) -> Callable[[TargetFactory], TargetFactory]:
     """Register a target factory under ``name`` (used as ``--target NAME:ARG``)."""
-    return targets.register(name, summary)
+    return targets.register(name, summary, options=options)
 
 
 def build_target(config: TargetConfig) -> Target:
+    targets.check_options(config.name, config.options)  # unknown keys: one line naming plugin and key
     return targets.get(config.name)(config)

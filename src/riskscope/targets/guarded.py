@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from riskscope.config import Decoding, TargetConfig
-from riskscope.core import ErrorKind, Message, Response
+from riskscope.core import ErrorKind, Message, PluginOptions, Response
 from riskscope.errors import ConfigError, TargetError
 from riskscope.targets._base import Target, TargetFactory, build_target, target
 from riskscope.targets.python_callable import invoke, messages_as_dicts, resolve_callable
@@ -180,6 +180,19 @@ class GuardedTarget:
                 await part.aclose()
 
 
-@target("guarded", "input guard -> target -> output guard, evaluated as one system (blocks count as guard refusals)")
+class GuardedOptions(PluginOptions):
+    """The system behind the guards (a target spec or mapping), each guard, the refusal text."""
+
+    target: Any = None
+    input_guard: Any = None
+    output_guard: Any = None
+    refusal_message: str | None = None
+
+
+@target(
+    "guarded",
+    "input guard -> target -> output guard, evaluated as one system (blocks count as guard refusals)",
+    options=GuardedOptions,
+)
 def guarded_target(config: TargetConfig) -> GuardedTarget:
     return GuardedTarget(config)

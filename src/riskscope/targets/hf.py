@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from riskscope.config import Decoding, TargetConfig
-from riskscope.core import ErrorKind, Message, Response
+from riskscope.core import ErrorKind, Message, PluginOptions, Response
 from riskscope.errors import ConfigError, MissingExtraError, TargetError
 from riskscope.targets._base import target
 
@@ -88,6 +88,13 @@ class HFChatTarget:
         return None
 
 
-@target("hf", "a transformers chat model: hf:MODEL_ID_OR_PATH (extra: pip install 'riskscope[hf]')")
+class HFOptions(PluginOptions):
+    """The model id or path (also the spec argument), and whether the hub may be reached."""
+
+    model: str | None = None
+    local_files_only: bool = True
+
+
+@target("hf", "a transformers chat model: hf:MODEL_ID_OR_PATH (extra: pip install 'riskscope[hf]')", options=HFOptions)
 def hf_target(config: TargetConfig) -> HFChatTarget:
     return HFChatTarget(config)

