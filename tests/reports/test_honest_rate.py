@@ -91,3 +91,35 @@ def test_verdicts_of_another_version_are_not_corrected_and_say_why(tmp_path: Pat
     print_summary(summary, {}, Console(file=out, width=200))
     assert "uncorrected" in out.getvalue()
     assert "uncorrected" in render_riskcard(summary, rows)
+
+
+def _dashboard_run_page(db: Path, run_id: str) -> str:
+    import html
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from riskscope.server import create_app
+
+    with TestClient(create_app(db), base_url="http://127.0.0.1") as client:
+        page = client.get(f"/runs/{run_id}").text
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+    return re.sub(r" ([:,;)\]])", r"\1", text)  # no space left where a tag closed before punctuation
+
+
+def test_the_dashboard_leads_with_the_same_honest_rate(tmp_path: Path) -> None:
+    """The dashboard computes from grouped counts, the report from rows: same corrected rate."""
+    model = load_model()
+    with Store(tmp_path / "r.db") as store:
+        run_id = _write_run(store, model.version)
+        stale = _write_run(store, "0")
+        summary, _ = summarise(store, run_id)
+    corrected = summary.corrected
+    assert corrected is not None
+    page = _dashboard_run_page(tmp_path / "r.db", run_id)
+    honest = corrected["overall"]
+    pct = [f"{100 * honest[k]:.1f}%" for k in ("point", "low", "high")]
+    assert f"judge error folded in: {pct[0]} [{pct[1]}, {pct[2]}]" in page
+    assert page.index("judge error folded in") < page.index("Raw unsafe rate of the headline judge")
+    other = _dashboard_run_page(tmp_path / "r.db", stale)
+    assert "judge error folded in:" not in other and "uncorrected: the verdicts come from judge version(s) 0" in other

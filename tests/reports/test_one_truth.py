@@ -15,8 +15,10 @@ against results.json:
 | paired B - A, p, Holm p, verdict         |          |              |        |          | yes       | yes (source)|
 | item and benign-control counts           | yes      | source       | yes    | yes      | yes       |             |
 
-The dashboard shows no grades and no judge-corrected rates (it reads grouped counts only), so
-those are not asserted there.
+The dashboard shows no grades; it leads with the transfer-corrected rate (or says why the rate is
+raw) and the PPI rate when gold labels exist, computed from grouped counts
+(tests/reports/test_honest_rate.py checks it equals the report's); `--judge-eval` corrections
+exist only on the CLI surfaces.
 """
 
 from __future__ import annotations
@@ -133,7 +135,11 @@ def test_pooled_and_per_hazard_rates_agree(surfaces: Surfaces) -> None:
     pooled = f"{_pct(raw['point'])} {_interval(raw)}"
     assert f"raw rate of judge keyword: {pooled}" in surfaces.terminal
     assert f"raw rate of the headline judge {pooled}" in surfaces.riskcard
-    assert f"Unsafe rate (pooled): {pooled} over {s['overall']['assessed']} assessed" in surfaces.run_page
+    assert f"Raw unsafe rate of the headline judge (pooled): {pooled} over {s['overall']['assessed']} assessed" in (
+        surfaces.run_page
+    )
+    # The golden headline judge (keyword) ships no transfer figures: the dashboard says the rate is raw and why.
+    assert "judge 'keyword' ships no transfer figures" in surfaces.run_page
 
 
 def test_the_judge_corrected_headline_agrees(surfaces: Surfaces) -> None:

@@ -351,6 +351,23 @@ def _transfer_corrected(
     return corrected, card
 
 
+def honest_overall(primary: str, versions: Sequence[str], unsafe: int, assessed: int) -> dict[str, Any]:
+    """The pooled honest rate from counts alone (the dashboard has counts, not rows): the same
+    transfer correction, seed and label as the summary's ``corrected["overall"]``, or the reason
+    the rate stays uncorrected."""
+    from riskscope.stats.judge_error import judge_corrected_rate
+
+    transfer, _, reason = headline_transfer(primary, list(versions))
+    if transfer is None:
+        return {"corrected": None, "reason": reason}
+    return {
+        "corrected": estimate_data(judge_corrected_rate(unsafe, assessed, transfer)),
+        "label": (
+            f"Se/Sp predicted for unseen data from {len(transfer.datasets)} leave-one-dataset-out folds, random effects"
+        ),
+    }
+
+
 def _judge_card(
     primary: str, versions: list[str], corrected: dict[str, Any] | None, reason: str | None
 ) -> dict[str, Any]:

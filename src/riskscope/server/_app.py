@@ -105,8 +105,20 @@ def create_app(store_path: Path | str, *, token: str | None = None) -> FastAPI:
             return counts
 
         def compute() -> dict[str, Any]:
+            from riskscope.reports.gold import run_ppi_rates
+            from riskscope.reports.summary import honest_overall
+
             refusal = pick_refusal_judge(judges, counts_of)
-            return run_figures(counts_of(judges[0] if judges else ""), counts_of(refusal) if refusal else (), refusal)
+            headline = judges[0] if judges else ""
+            figures = run_figures(counts_of(headline), counts_of(refusal) if refusal else (), refusal)
+            # The honest rate leads, as in the report: judge error folded in, and PPI with gold labels.
+            overall = figures["overall"]
+            figures["honest"] = honest_overall(
+                headline, store.judge_versions(run_id, headline), overall["unsafe"], overall["assessed"]
+            )
+            ppi = run_ppi_rates(store, run_id)
+            figures["ppi"] = None if ppi is None or ppi.overall is None else ppi.to_dict()
+            return figures
 
         figures: dict[str, Any] = cache.get(("figures", run_id, tuple(judges)), marker, compute)
         return figures

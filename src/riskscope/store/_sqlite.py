@@ -561,6 +561,14 @@ class Store(GoldTables):
             out.append(ResultRow(item, response, verdicts.get(item.item_id, {})))
         return out
 
+    def judge_versions(self, run_id: str, judge: str) -> list[str]:
+        """The versions a judge's verdicts in a run carry (one, unless the judge changed mid-run)."""
+        rows = self._db.execute(
+            "SELECT DISTINCT json_extract(verdict, '$.judge_version') FROM verdicts WHERE run_id = ? AND judge = ?",
+            (run_id, judge),
+        ).fetchall()
+        return sorted(str(r[0]) for r in rows if r[0] is not None)
+
     def outcome_counts(self, run_id: str, judge: str) -> list[dict[str, Any]]:
         """Items grouped by hazard, expected behaviour, persona, attack, ``judge``'s outcome and refusal label.
 
