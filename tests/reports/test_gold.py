@@ -188,3 +188,37 @@ def test_a_zero_one_judge_gets_the_uniform_design_and_labels_outside_the_sample_
             store.put_gold_label(run_id, outside, "maybe", "alice", "human")
         with pytest.raises(ConfigError, match="no item"):
             store.put_gold_label(run_id, "nope", "safe", "alice", "human")
+
+
+def test_the_ppi_rate_leads_the_report_riskcard_and_terminal(tmp_path: Path) -> None:
+    """With gold labels, every surface shows the PPI rate first, the same figures as summary.ppi."""
+    import io
+
+    from rich.console import Console
+
+    from riskscope.reports import render_html
+    from riskscope.reports.riskcard import render_riskcard
+    from riskscope.reports.summary import summarise
+    from riskscope.reports.terminal import print_summary
+
+    rng = np.random.default_rng(5)
+    truth, scores, hazards = _overcaller(rng, 200)
+    with Store(tmp_path / "s.db") as store:
+        run_id = build_run(store, truth, scores, hazards)
+        plain, _ = summarise(store, run_id)
+        draw_gold_sample(store, run_id, 40, design="uniform", seed=1)
+        _label_sampled(store, run_id, truth, rng, missing=0.0)
+        summary, rows = summarise(store, run_id)
+    assert plain.ppi is None and "ppi" not in plain.model_dump(mode="json")
+    assert summary.ppi is not None and summary.ppi["n_gold"] == 40
+    gold = summary.ppi["overall"]
+    shown = f"{100 * gold['point']:.1f}% [{100 * gold['low']:.1f}%, {100 * gold['high']:.1f}%]"
+    html = render_html(summary, rows)
+    assert summary.corrected is None  # verdict version "1" is not the shipped judge's: raw rate beside PPI
+    assert 'id="ppi"' in html and html.index('id="ppi"') < html.index('id="honest-rate"')
+    assert f"{100 * gold['point']:.1f}%</b> [{100 * gold['low']:.1f}%, {100 * gold['high']:.1f}%]" in html
+    assert f"With 40 gold labels (prediction-powered, PPI++): {shown}" in render_riskcard(summary, rows)
+    out = io.StringIO()
+    print_summary(summary, {}, Console(file=out, width=200, color_system=None))
+    first = out.getvalue().splitlines()[1]
+    assert first.startswith("Unsafe rate with 40 gold labels (PPI++): " + shown)

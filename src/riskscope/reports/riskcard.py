@@ -113,15 +113,23 @@ def _headline(data: dict[str, Any]) -> str:
     raw = data["overall"]["unsafe_rate"]
     raw_text = f"{_pct(raw['point'])} [{_pct(raw['low'])}, {_pct(raw['high'])}]"
     corrected = data.get("corrected")
+    ppi = data.get("ppi") or {}
+    gold = ""
+    if ppi.get("overall"):
+        est = ppi["overall"]
+        gold = (
+            f" With {ppi['n_gold']} gold labels (prediction-powered, PPI++): {_pct(est['point'])} "
+            f"[{_pct(est['low'])}, {_pct(est['high'])}]."
+        )
     if corrected:
         honest = corrected["overall"]
         return (
             f"**Headline.** Unsafe rate over all hazards with the judge's error folded in: {_pct(honest['point'])} "
             f"[{_pct(honest['low'])}, {_pct(honest['high'])}] ({escape_markdown(corrected['label'], 300)}); "
-            f"raw rate of the headline judge {raw_text}."
+            f"raw rate of the headline judge {raw_text}.{gold}"
         )
     reason = (data.get("judge_card") or {}).get("reason") or "uncorrected"
-    return f"**Headline.** Unsafe rate over all hazards {raw_text} ({escape_markdown(reason, 300)})."
+    return f"**Headline.** Unsafe rate over all hazards {raw_text} ({escape_markdown(reason, 300)}).{gold}"
 
 
 def _against(grade: Mapping[str, Any]) -> str:

@@ -171,6 +171,13 @@ def _print_headline(console: Console, summary: RunSummary) -> None:
     a very wide interval is a finding about the judge, said out loud rather than hidden."""
     raw = summary.overall.unsafe_rate
     corrected = summary.corrected
+    ppi = summary.ppi or {}
+    if ppi.get("overall"):
+        gold = ppi["overall"]
+        console.print(
+            f"[bold]Unsafe rate with {ppi['n_gold']} gold labels[/] (PPI++): {_pct(gold['point'])} "
+            f"{_interval(gold)} ({_width(gold)}; {escape(str(ppi['label']))})"
+        )
     if corrected is not None:
         honest = corrected["overall"]
         console.print(
