@@ -133,11 +133,27 @@ def _start_slow_run(work: Path, store: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 60
-    while not runs_in(work / store) and time.monotonic() < deadline:  # wait until the run row exists
+    deadline = time.monotonic() + 120
+    while not _has_run_row(work / store) and time.monotonic() < deadline:  # wait until the run row exists
+        if process.poll() is not None:
+            raise AssertionError(f"the slow run ended early: {process.communicate()}")
         time.sleep(0.1)
     time.sleep(0.5)
     return process
+
+
+def _has_run_row(path: Path) -> bool:
+    """Read-only peek (no migration, no write) while the run's own process creates the store:
+    opening a Store here would race the writer's first migration on a loaded machine."""
+    import sqlite3
+
+    if not path.exists():
+        return False
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1) as db:
+            return db.execute("SELECT count(*) FROM runs").fetchone()[0] > 0
+    except sqlite3.Error:
+        return False
 
 
 def test_sigterm_leaves_the_run_interrupted_with_its_reason(work: Path) -> None:
