@@ -21,7 +21,6 @@ out-of-range answer) are one error naming the file, the line (the question's pos
 from __future__ import annotations
 
 import csv
-import json
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -31,7 +30,7 @@ from riskscope.config import PluginSpec
 from riskscope.core import Expected, TestCase
 from riskscope.errors import SuiteFormatError
 from riskscope.suites._base import IterableSuite, SuiteInfo, suite
-from riskscope.suites._source import fast_case, parse_arg, resolve
+from riskscope.suites._source import fast_case, parse_arg, parse_json_text, read_jsonl_objects, resolve
 
 __all__ = ["LETTERS", "mcq_case", "mcq_prompt"]
 
@@ -96,10 +95,7 @@ def mcq_case(
 
 def _wmdp_file(path: Path) -> Iterator[TestCase]:
     domain = path.name.removesuffix("_questions.json").removesuffix(".json")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise SuiteFormatError(str(path), exc.lineno, None, f"not valid JSON: {exc.msg}") from exc
+    data = parse_json_text(path.read_bytes(), path=path, line=None)
     questions = data.get("questions") if isinstance(data, dict) else None
     if not isinstance(questions, list):
         raise SuiteFormatError(str(path), None, "questions", "expected a list of questions (PyRIT's WMDP format)")
@@ -173,10 +169,7 @@ def _split_options(text: str) -> tuple[str, list[str]]:
 
 
 def read_labsafety(path: Path) -> Iterator[TestCase]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise SuiteFormatError(str(path), exc.lineno, None, f"not valid JSON: {exc.msg}") from exc
+    data = parse_json_text(path.read_bytes(), path=path, line=None)
     if not isinstance(data, list):
         raise SuiteFormatError(str(path), None, None, "expected a JSON list of {instruction, input, output}")
     for number, item in enumerate(data, start=1):
@@ -255,17 +248,8 @@ def read_generic(path: Path) -> Iterator[TestCase]:
             for row in reader:
                 yield _generic_row(dict(row), str(path), reader.line_num)
         return
-    with path.open(encoding="utf-8") as handle:
-        for line, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            try:
-                row = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise SuiteFormatError(str(path), line, None, f"not valid JSON: {exc.msg}") from exc
-            if not isinstance(row, dict):
-                raise SuiteFormatError(str(path), line, None, "each line must be a JSON object")
-            yield _generic_row(row, str(path), line)
+    for line, row in read_jsonl_objects(path):
+        yield _generic_row(row, str(path), line)
 
 
 @suite("mcq", "Generic multiple choice (JSONL or CSV: question, choices or A/B/… columns, answer): mcq:PATH")

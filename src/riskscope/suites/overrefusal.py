@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ from riskscope.config import PluginSpec
 from riskscope.core import Expected, TestCase
 from riskscope.errors import SuiteFormatError
 from riskscope.suites._base import IterableSuite, SuiteInfo, suite
-from riskscope.suites._source import fast_case, parse_arg, read_jsonl_objects, resolve
+from riskscope.suites._source import fast_case, parse_arg, parse_json_text, read_jsonl_objects, resolve
 
 __all__ = ["coconot_suite", "mossbench_suite"]
 
@@ -82,10 +81,7 @@ def coconot_suite(spec: PluginSpec) -> IterableSuite:
 
 
 def read_mossbench(path: Path) -> Iterator[TestCase]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise SuiteFormatError(str(path), exc.lineno, None, f"not valid JSON: {exc.msg}") from exc
+    data = parse_json_text(path.read_bytes(), path=path, line=None)
     if not isinstance(data, dict):
         raise SuiteFormatError(str(path), None, None, "expected an object of items keyed by id (information.json)")
     for number, (key, item) in enumerate(data.items(), start=1):
