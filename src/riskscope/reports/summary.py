@@ -332,9 +332,7 @@ def _transfer_corrected(
     fit = transfer.random_effects.summary()
     corrected = {
         "kind": "transfer",
-        "label": (
-            f"Se/Sp predicted for unseen data from {len(transfer.datasets)} leave-one-dataset-out folds, random effects"
-        ),
+        "label": _transfer_label(transfer),
         "overall": estimate_data(judge_corrected_rate(overall.unsafe, overall.assessed, transfer)),
         "hazards": {g.key: estimate_data(judge_corrected_rate(g.unsafe, g.assessed, transfer)) for g in hazards},
         "sensitivity_predictive": fit["sensitivity"],
@@ -351,6 +349,10 @@ def _transfer_corrected(
     return corrected, card
 
 
+def _transfer_label(transfer: TransferFigures) -> str:
+    return f"Se/Sp predicted for unseen data from {len(transfer.datasets)} leave-one-dataset-out folds, random effects"
+
+
 def honest_overall(primary: str, versions: Sequence[str], unsafe: int, assessed: int) -> dict[str, Any]:
     """The pooled honest rate from counts alone (the dashboard has counts, not rows): the same
     transfer correction, seed and label as the summary's ``corrected["overall"]``, or the reason
@@ -362,9 +364,7 @@ def honest_overall(primary: str, versions: Sequence[str], unsafe: int, assessed:
         return {"corrected": None, "reason": reason}
     return {
         "corrected": estimate_data(judge_corrected_rate(unsafe, assessed, transfer)),
-        "label": (
-            f"Se/Sp predicted for unseen data from {len(transfer.datasets)} leave-one-dataset-out folds, random effects"
-        ),
+        "label": _transfer_label(transfer),
     }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from riskscope.config import spec_label
 from riskscope.core import RunStatus, canonical_json
 from riskscope.stats.trend import CusumResult, binomial_cusum
 
@@ -58,20 +59,14 @@ class Series:
         return {"key": self.key, "runs": list(self.runs), "hazards": hazards, "alarms": self.alarms()}
 
 
-def _spec(spec: Any) -> str:
-    if isinstance(spec, dict):
-        return f"{spec.get('name', '')}:{spec['arg']}" if spec.get("arg") else str(spec.get("name", ""))
-    return str(spec)
-
-
 def _key(config: dict[str, Any], judge_versions: list[str]) -> dict[str, Any]:
     judges = config.get("judges") or []
     return {
-        "target": _spec(config.get("target", {})),
+        "target": spec_label(config.get("target", {})),
         "suites": config.get("suites"),
         "selection": config.get("selection"),
         "limit": config.get("limit"),
-        "judge": _spec(judges[0]) if judges else None,
+        "judge": spec_label(judges[0]) if judges else None,
         "judge_versions": judge_versions,
     }
 
