@@ -19,7 +19,7 @@ import typer
 
 if TYPE_CHECKING:
     from riskscope.reports.references import ReferenceSet
-    from riskscope.store import Store
+    from riskscope.store import Store, StoreQuery
 
 # The same path as riskscope.config.DEFAULT_STORE (tests/cli/test_startup.py checks it): importing
 # the config module here would make every verb, even --help, build its pydantic models first.
@@ -45,7 +45,7 @@ JUDGE_EVAL_OPTION = typer.Option(
 )
 
 
-def reference_set(store: Store, runs: list[str] | None, standards: list[Path] | None, force: bool) -> ReferenceSet:
+def reference_set(store: StoreQuery, runs: list[str] | None, standards: list[Path] | None, force: bool) -> ReferenceSet:
     """The references of ``--reference``/``--reference-standard``: unknown runs and bad files fail here."""
     from riskscope.reports.references import load_references
 
@@ -53,12 +53,20 @@ def reference_set(store: Store, runs: list[str] | None, standards: list[Path] | 
 
 
 def open_store(path: Path) -> Store:
+    """The store for verbs that write (run, gold)."""
     from riskscope.store import Store
 
     return Store(path)
 
 
-def resolve_run(store: Store, run_id: str) -> str:
+def open_query(path: Path) -> StoreQuery:
+    """The store for verbs that only read: mypy then proves a report cannot change its run."""
+    from riskscope.store import StoreQuery
+
+    return StoreQuery(path)
+
+
+def resolve_run(store: StoreQuery, run_id: str) -> str:
     """The one place a run id typed by a user becomes a stored run's id.
 
     ``latest`` is the newest run in the store; any other id must exist (one clean line otherwise).

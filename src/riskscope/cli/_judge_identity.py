@@ -19,7 +19,7 @@ import typer
 from riskscope.errors import ConfigError
 
 if TYPE_CHECKING:
-    from riskscope.store import Store
+    from riskscope.store import StoreQuery
 
 FORCE_OPTION = typer.Option(
     "--force-judge-eval",
@@ -74,7 +74,7 @@ def check_headline_spec(path: Path, headline: Any, *, force: bool, run_label: st
     )
 
 
-def check_judge_eval(path: Path, store: Store, run_id: str, *, force: bool) -> None:
+def check_judge_eval(path: Path, store: StoreQuery, run_id: str, *, force: bool) -> None:
     """The file's judge spec and version against the run's headline judge; one line if they differ."""
     if force:
         return
@@ -103,7 +103,7 @@ def _spec_str(key: tuple[str, str, str] | None) -> str | None:
     return f"{name}:{arg}" if arg else name
 
 
-def _headline_versions(store: Store, run_id: str, judge_key: str | None) -> list[str]:
+def _headline_versions(store: StoreQuery, run_id: str, judge_key: str | None) -> list[str]:
     """Versions of the headline judge that wrote this run's verdicts."""
     if judge_key is None:
         return []

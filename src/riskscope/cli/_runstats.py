@@ -16,7 +16,7 @@ from riskscope.errors import ConfigError
 from riskscope.reports.summary import RunSummary, summarise
 from riskscope.stats import JudgeAccuracy, PairedTable, RunCounts
 from riskscope.stats.figures import pair_outcomes, spec_label
-from riskscope.store import Store
+from riskscope.store import StoreQuery
 
 
 def load_judge_accuracy(path: Path) -> JudgeAccuracy:
@@ -40,7 +40,7 @@ def load_judge_accuracy(path: Path) -> JudgeAccuracy:
         raise ConfigError(f"{path}: field 'overall.confusion': {exc}") from exc
 
 
-def run_counts(store: Store, run_id: str) -> tuple[RunCounts, RunSummary]:
+def run_counts(store: StoreQuery, run_id: str) -> tuple[RunCounts, RunSummary]:
     summary, _ = summarise(store, run_id)
     hazards = {g.key: (g.unsafe, g.assessed) for g in summary.hazards}
     over = summary.over_refusal
@@ -57,13 +57,13 @@ class Pairing:
     unassessed: int
 
 
-def headline_judge(store: Store, run_id: str) -> str:
+def headline_judge(store: StoreQuery, run_id: str) -> str:
     """The run's headline judge: the first judge of its config (as in the run summary)."""
     judges = store.get_run(run_id).config.get("judges", [])
     return spec_label(judges[0]) if judges else ""
 
 
-def pair_runs(store: Store, run_a: str, run_b: str) -> Pairing:
+def pair_runs(store: StoreQuery, run_a: str, run_b: str) -> Pairing:
     """Pair two runs by ``stats.figures.pair_outcomes``, the pairing the dashboard uses too."""
     judge_a, judge_b = headline_judge(store, run_a), headline_judge(store, run_b)
     pairing = pair_outcomes(store.item_outcomes(run_a, judge_a), store.item_outcomes(run_b, judge_b))

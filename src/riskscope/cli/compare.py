@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from riskscope.cli._common import STORE_OPTION, echo, open_store, print_json, resolve_run
+from riskscope.cli._common import STORE_OPTION, echo, open_query, print_json, resolve_run
 from riskscope.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def compare_command(
     from riskscope.stats.figures import interval_note
     from riskscope.taxonomy import hazard_name
 
-    with open_store(store_path) as store:
+    with open_query(store_path) as store:
         run_a, run_b = resolve_run(store, run_a), resolve_run(store, run_b)
         pairing = pair_runs(store, run_a, run_b)
         # Over-refusal by the summary's definition (the run's refusal judge), as every surface shows it.

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from riskscope.cli._common import STORE_OPTION, open_store, print_json, resolve_run
+from riskscope.cli._common import STORE_OPTION, open_query, print_json, resolve_run
 from riskscope.errors import ConfigError
 
 
@@ -32,7 +32,7 @@ def frontier_command(
         return Estimate(data["point"], data["low"], data["high"], data["n"], data.get("method", "wilson"))
 
     points = []
-    with open_store(store_path) as store:
+    with open_query(store_path) as store:
         for run_id in run_ids:
             resolved = resolve_run(store, run_id)
             summary, _ = summarise(store, resolved)

@@ -16,7 +16,7 @@ from riskscope.cli._common import (
     REFERENCE_STANDARD_OPTION,
     STORE_OPTION,
     echo,
-    open_store,
+    open_query,
     print_json,
     reference_set,
     resolve_run,
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from riskscope.reports.summary import RunSummary
     from riskscope.stats import Estimate, GatePolicy, GateResult
     from riskscope.stats.judge_error import TransferFigures
-    from riskscope.store import Store
+    from riskscope.store import StoreQuery
 
 
 def load_policy(path: Path) -> GatePolicy:
@@ -89,7 +89,7 @@ def gate_command(
 
     policy = load_policy(policy_file)
     judge_accuracy = None if judge_eval is None else load_judge_accuracy(judge_eval)
-    with open_store(store_path) as store:
+    with open_query(store_path) as store:
         run_id = resolve_run(store, run_id)
         baseline = None if baseline is None else resolve_run(store, baseline)
         if judge_eval is not None:
@@ -147,7 +147,7 @@ def _policy_references(
     return policy_runs, policy_standards, rule.force_reference
 
 
-def _ppi_of(store: Store, run_id: str, policy: GatePolicy) -> dict[str, Estimate | None] | None:
+def _ppi_of(store: StoreQuery, run_id: str, policy: GatePolicy) -> dict[str, Estimate | None] | None:
     """PPI++ rates when a rule checks ``rate: ppi``; a run without gold labels is a user error (exit 2)."""
     if policy.unsafe_rate is None or policy.unsafe_rate.rate != "ppi":
         return None

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from riskscope.cli._common import STORE_OPTION, open_store, print_json, resolve_run
+from riskscope.cli._common import STORE_OPTION, open_query, print_json, resolve_run
 from riskscope.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ def items_command(
     from riskscope.store import ResultFilter
 
     wanted = None if not hazard else {h.strip() for v in hazard for h in v.split(",") if h.strip()}
-    with open_store(store_path) as store:
+    with open_query(store_path) as store:
         run_id = resolve_run(store, run_id)
         config = store.get_run(run_id).config
         judges = [_spec(j) for j in config.get("judges", [])]

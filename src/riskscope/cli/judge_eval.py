@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from riskscope.cli._common import STORE_OPTION, echo, open_store, print_json, resolve_run
+from riskscope.cli._common import STORE_OPTION, echo, open_query, print_json, resolve_run
 from riskscope.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ def _review_items(store_path: Path, run_id: str) -> list[LabelledItem]:
     """Labelled items from the dashboard's review queue and gold labels of one run (unlabelled skipped)."""
     from riskscope.judges._labelled import items_from_review
 
-    with open_store(store_path) as store:
+    with open_query(store_path) as store:
         run_id = resolve_run(store, run_id)
         queue = [row for row in store.review_queue(run_id) if row["label"] is not None]
         labels = {row["item_id"]: row["label"] for row in queue}

@@ -13,7 +13,7 @@ from riskscope.cli._common import (
     REFERENCE_OPTION,
     REFERENCE_STANDARD_OPTION,
     STORE_OPTION,
-    open_store,
+    open_query,
     print_json,
     reference_set,
     resolve_run,
@@ -22,7 +22,7 @@ from riskscope.cli._common import (
 from riskscope.cli._judge_identity import FORCE_OPTION
 
 if TYPE_CHECKING:
-    from riskscope.store import Store
+    from riskscope.store import StoreQuery
 
 
 def report_command(
@@ -47,7 +47,7 @@ def report_command(
     from riskscope.cli._runstats import load_judge_accuracy
     from riskscope.reports import write_reports
 
-    with open_store(store_path) as store:
+    with open_query(store_path) as store:
         run_id = resolve_run(store, run_id)
         accuracy = None
         if judge_eval is not None:
@@ -66,7 +66,7 @@ def report_command(
 
 
 def _write_exports(
-    store: Store, summary: Any, run_id: str, folder: Path, riskcard: bool, jsonl: bool, parquet: bool
+    store: StoreQuery, summary: Any, run_id: str, folder: Path, riskcard: bool, jsonl: bool, parquet: bool
 ) -> dict[str, Path]:
     from riskscope.reports import write_jsonl, write_parquet, write_riskcard
 

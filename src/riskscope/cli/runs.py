@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from riskscope.cli._common import STORE_OPTION, open_store, print_json
+from riskscope.cli._common import STORE_OPTION, open_query, print_json
 
 runs_app = typer.Typer(help="Runs in the store.", no_args_is_help=True)
 
@@ -18,7 +18,7 @@ def list_runs(
     store_path: Path = STORE_OPTION,
 ) -> None:
     """List runs, newest first."""
-    with open_store(store_path) as store:
+    with open_query(store_path) as store:
         records = store.list_runs()
         judged = {r.id: len(store.judged_items(r.id, [])) for r in records}
     if as_json:

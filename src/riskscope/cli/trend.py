@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from riskscope.cli._common import STORE_OPTION, open_store, print_json
+from riskscope.cli._common import STORE_OPTION, open_query, print_json
 from riskscope.errors import ConfigError
 
 
@@ -27,7 +27,7 @@ def trend_command(
         raise ConfigError("--false-alarm must be in (0, 1) and --odds-ratio above 1")
     from riskscope.reports.trend import trend_series
 
-    with open_store(store_path) as store:
+    with open_query(store_path) as store:
         series = trend_series(
             store, target=target, baseline=baseline, odds_ratio=odds_ratio, false_alarm=false_alarm
         )

@@ -13,13 +13,13 @@ from riskscope.reports.json_report import write_results_json
 from riskscope.reports.references import ReferenceSet
 from riskscope.reports.summary import RunSummary, summarise
 from riskscope.stats import JudgeAccuracy
-from riskscope.store import Store
+from riskscope.store import StoreQuery
 
 __all__ = ["write_reports"]
 
 
 def write_reports(
-    store: Store,
+    store: StoreQuery,
     run_id: str,
     out: Path,
     *,

@@ -30,7 +30,7 @@ from riskscope.core import Outcome
 from riskscope.errors import ConfigError
 from riskscope.stats import Estimate, LabelSample, draw_label_sample, label_probabilities, ppi_rate
 from riskscope.stats.ppi import Design
-from riskscope.store import GoldDraw, GoldItem, GoldLabel, Store
+from riskscope.store import GoldDraw, GoldItem, GoldLabel, Store, StoreQuery
 from riskscope.taxonomy import top_level
 
 __all__ = [
@@ -73,7 +73,7 @@ class GoldPopulation:
     score_kind: str  # "probability" or "verdict"
 
 
-def gold_population(store: Store, run_id: str) -> GoldPopulation:
+def gold_population(store: StoreQuery, run_id: str) -> GoldPopulation:
     run = store.get_run(run_id)
     judges = [_spec_str(j) for j in run.config.get("judges", [])]
     judge = judges[0] if judges else ""
@@ -278,7 +278,7 @@ def ppi_rates_from(
     )
 
 
-def run_ppi_rates(store: Store, run_id: str, *, confidence: float = 0.95) -> PPIRates | None:
+def run_ppi_rates(store: StoreQuery, run_id: str, *, confidence: float = 0.95) -> PPIRates | None:
     """PPI++ rates of a run from its stored draw and gold labels; None when it has no draw."""
     draw = store.gold_draw(run_id)
     if draw is None:

@@ -18,7 +18,7 @@ from riskscope.stats.reference_standard import load_reference_standard
 from riskscope.stats.references import JudgeIdentity, ReferenceSystem
 
 if TYPE_CHECKING:
-    from riskscope.store import Store
+    from riskscope.store import StoreQuery
 
 __all__ = ["ReferenceSet", "load_references", "run_reference"]
 
@@ -36,7 +36,7 @@ class ReferenceSet:
         return bool(self.systems)
 
 
-def run_reference(store: Store, run_id: str) -> ReferenceSystem:
+def run_reference(store: StoreQuery, run_id: str) -> ReferenceSystem:
     """A run in the store as a reference system: its headline judge's counts per hazard."""
     from riskscope.reports.summary import summarise
 
@@ -47,7 +47,7 @@ def run_reference(store: Store, run_id: str) -> ReferenceSystem:
 
 
 def load_references(
-    store: Store, runs: Sequence[str] = (), standards: Sequence[Path] = (), *, force: bool = False
+    store: StoreQuery, runs: Sequence[str] = (), standards: Sequence[Path] = (), *, force: bool = False
 ) -> ReferenceSet:
     """Every reference run (by id, ``latest`` allowed) and every system of every standard file.
 

@@ -35,7 +35,7 @@ from riskscope.stats.figures import (
     reporting_hazard,
     spec_label,
 )
-from riskscope.store import ResultRow, Store
+from riskscope.store import ResultRow, StoreQuery
 from riskscope.taxonomy import hazard_name
 
 if TYPE_CHECKING:
@@ -382,7 +382,7 @@ def _judge_card(
 
 
 def summarise(
-    store: Store,
+    store: StoreQuery,
     run_id: str,
     *,
     references: Sequence[ReferenceSystem] = (),
@@ -399,7 +399,7 @@ def summarise(
     return _with_ppi(summary, store), rows
 
 
-def _with_ppi(summary: RunSummary, store: Store) -> RunSummary:
+def _with_ppi(summary: RunSummary, store: StoreQuery) -> RunSummary:
     """Add the PPI++ rates of the run's gold labels (reports.gold) and count them on the judge card."""
     from riskscope.reports.gold import run_ppi_rates
 

@@ -16,7 +16,7 @@ from riskscope.core import RunStatus, canonical_json
 from riskscope.stats.trend import CusumResult, binomial_cusum
 
 if TYPE_CHECKING:
-    from riskscope.store import Store
+    from riskscope.store import StoreQuery
 
 __all__ = ["Series", "trend_series"]
 
@@ -72,7 +72,12 @@ def _key(config: dict[str, Any], judge_versions: list[str]) -> dict[str, Any]:
 
 
 def trend_series(
-    store: Store, *, target: str | None = None, baseline: int = 3, odds_ratio: float = 2.0, false_alarm: float = 0.05
+    store: StoreQuery,
+    *,
+    target: str | None = None,
+    baseline: int = 3,
+    odds_ratio: float = 2.0,
+    false_alarm: float = 0.05,
 ) -> list[Series]:
     """Every series of complete runs (oldest first), with per-hazard CUSUM results."""
     from riskscope.reports.summary import summarise

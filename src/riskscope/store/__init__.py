@@ -1,8 +1,14 @@
-"""The results database (SQLite by default): runs, items, responses, call journal, verdicts, gold labels."""
+"""The results database (SQLite by default): runs, items, responses, call journal, verdicts, gold labels.
 
+:class:`StoreQuery` reads; :class:`Store` reads and writes (the runner, the dashboard's review labels).
+"""
+
+from riskscope.store._connection import HEARTBEAT_S, STALE_AFTER_S
 from riskscope.store._gold import GOLD_LABELS, REVIEW_REASONS, GoldDraw, GoldItem, GoldLabel
 from riskscope.store._migrations import SCHEMA_VERSION
-from riskscope.store._sqlite import HEARTBEAT_S, STALE_AFTER_S, ItemRow, ResultFilter, ResultRow, Store
+from riskscope.store._query import StoreQuery
+from riskscope.store._rows import ItemRow, ResultFilter, ResultRow
+from riskscope.store._sqlite import Store
 
 __all__ = [
     "GOLD_LABELS",
@@ -17,4 +23,5 @@ __all__ = [
     "ResultFilter",
     "ResultRow",
     "Store",
+    "StoreQuery",
 ]

@@ -26,7 +26,8 @@ __all__ = [
     "GoldDraw",
     "GoldItem",
     "GoldLabel",
-    "GoldTables",
+    "GoldQueries",
+    "GoldWrites",
 ]
 
 GOLD_LABELS = ("safe", "unsafe", "unassessable")
@@ -79,51 +80,10 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-class GoldTables:
-    """Store methods for gold draws and labels (mixed into :class:`riskscope.store.Store`)."""
+class GoldQueries:
+    """Store queries for gold draws and labels (mixed into :class:`riskscope.store.StoreQuery`)."""
 
     _db: sqlite3.Connection
-
-    def record_gold_draw(self, draw: GoldDraw, items: Sequence[GoldItem], *, replace: bool = False) -> GoldDraw:
-        """Store a draw with every population item, in one transaction.
-
-        A run has one draw; ``replace`` swaps it for a new one (labels already given stay: they
-        are facts about items). Redrawing until a rate looks good is not a sample: say so.
-        """
-        if not items:
-            raise ConfigError(f"a gold draw of run {draw.run_id!r} needs at least one item")
-        stamped = GoldDraw(**{**draw.__dict__, "created_at": _now()})
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            exists = self._db.execute("SELECT 1 FROM gold_draws WHERE run_id = ?", (draw.run_id,)).fetchone()
-            if exists and not replace:
-                raise ConfigError(f"run {draw.run_id!r} already has a gold draw (replace it explicitly to redraw)")
-            self._db.execute("DELETE FROM gold_draws WHERE run_id = ?", (draw.run_id,))
-            self._db.execute("DELETE FROM gold_items WHERE run_id = ?", (draw.run_id,))
-            self._db.execute(
-                "INSERT INTO gold_draws VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (
-                    stamped.run_id,
-                    stamped.design,
-                    stamped.seed,
-                    stamped.budget,
-                    stamped.uniform_share,
-                    stamped.score_judge,
-                    stamped.score_kind,
-                    stamped.population,
-                    stamped.expected_size,
-                    stamped.created_at,
-                ),
-            )
-            self._db.executemany(
-                "INSERT INTO gold_items VALUES (?,?,?,?,?)",
-                [(draw.run_id, i.item_id, i.score, i.probability, int(i.sampled)) for i in items],
-            )
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        return stamped
 
     def gold_draw(self, run_id: str) -> GoldDraw | None:
         row = self._db.execute("SELECT * FROM gold_draws WHERE run_id = ?", (run_id,)).fetchone()
@@ -135,22 +95,6 @@ class GoldTables:
             sql += " AND sampled = 1"
         rows = self._db.execute(sql + " ORDER BY item_id", (run_id,)).fetchall()
         return [GoldItem(r[0], float(r[1]), float(r[2]), bool(r[3])) for r in rows]
-
-    def put_gold_label(
-        self, run_id: str, item_id: str, label: str, labeller: str, labeller_kind: str, rationale: str = ""
-    ) -> None:
-        """Record (or replace) the gold label of one item; the item must belong to the run."""
-        if label not in GOLD_LABELS:
-            raise ConfigError(f"gold label must be one of {', '.join(GOLD_LABELS)}, got {label!r}")
-        if labeller_kind not in LABELLER_KINDS:
-            raise ConfigError(f"labeller kind must be one of {', '.join(LABELLER_KINDS)}, got {labeller_kind!r}")
-        known = self._db.execute("SELECT 1 FROM items WHERE run_id = ? AND item_id = ?", (run_id, item_id)).fetchone()
-        if known is None:
-            raise ConfigError(f"no item {item_id!r} in run {run_id!r}")
-        self._db.execute(
-            "INSERT OR REPLACE INTO gold_labels VALUES (?,?,?,?,?,?,?)",
-            (run_id, item_id, label, labeller, labeller_kind, rationale, _now()),
-        )
 
     def judged_hazardous(self, run_id: str, judge: str) -> list[tuple[str, str | None, str, str | None]]:
         """(item id, hazard, ``judge``'s outcome, its stated P(unsafe)) of every hazardous item it judged.
@@ -213,3 +157,66 @@ class GoldTables:
             (run_id,),
         ).fetchall()
         return {r[0]: GoldLabel(*r) for r in rows}
+
+
+class GoldWrites:
+    """Store writes for gold draws and labels (mixed into :class:`riskscope.store.Store`)."""
+
+    _db: sqlite3.Connection
+
+    def record_gold_draw(self, draw: GoldDraw, items: Sequence[GoldItem], *, replace: bool = False) -> GoldDraw:
+        """Store a draw with every population item, in one transaction.
+
+        A run has one draw; ``replace`` swaps it for a new one (labels already given stay: they
+        are facts about items). Redrawing until a rate looks good is not a sample: say so.
+        """
+        if not items:
+            raise ConfigError(f"a gold draw of run {draw.run_id!r} needs at least one item")
+        stamped = GoldDraw(**{**draw.__dict__, "created_at": _now()})
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            exists = self._db.execute("SELECT 1 FROM gold_draws WHERE run_id = ?", (draw.run_id,)).fetchone()
+            if exists and not replace:
+                raise ConfigError(f"run {draw.run_id!r} already has a gold draw (replace it explicitly to redraw)")
+            self._db.execute("DELETE FROM gold_draws WHERE run_id = ?", (draw.run_id,))
+            self._db.execute("DELETE FROM gold_items WHERE run_id = ?", (draw.run_id,))
+            self._db.execute(
+                "INSERT INTO gold_draws VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    stamped.run_id,
+                    stamped.design,
+                    stamped.seed,
+                    stamped.budget,
+                    stamped.uniform_share,
+                    stamped.score_judge,
+                    stamped.score_kind,
+                    stamped.population,
+                    stamped.expected_size,
+                    stamped.created_at,
+                ),
+            )
+            self._db.executemany(
+                "INSERT INTO gold_items VALUES (?,?,?,?,?)",
+                [(draw.run_id, i.item_id, i.score, i.probability, int(i.sampled)) for i in items],
+            )
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return stamped
+
+    def put_gold_label(
+        self, run_id: str, item_id: str, label: str, labeller: str, labeller_kind: str, rationale: str = ""
+    ) -> None:
+        """Record (or replace) the gold label of one item; the item must belong to the run."""
+        if label not in GOLD_LABELS:
+            raise ConfigError(f"gold label must be one of {', '.join(GOLD_LABELS)}, got {label!r}")
+        if labeller_kind not in LABELLER_KINDS:
+            raise ConfigError(f"labeller kind must be one of {', '.join(LABELLER_KINDS)}, got {labeller_kind!r}")
+        known = self._db.execute("SELECT 1 FROM items WHERE run_id = ? AND item_id = ?", (run_id, item_id)).fetchone()
+        if known is None:
+            raise ConfigError(f"no item {item_id!r} in run {run_id!r}")
+        self._db.execute(
+            "INSERT OR REPLACE INTO gold_labels VALUES (?,?,?,?,?,?,?)",
+            (run_id, item_id, label, labeller, labeller_kind, rationale, _now()),
+        )
