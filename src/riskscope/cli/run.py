@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -132,31 +133,118 @@ def run_command(
     store_path: Annotated[Path | None, RUN_STORE_OPTION] = None,
 ) -> None:
     """Run an evaluation (with no arguments: the demo suite on the embedded SmolLM2 model)."""
+    how = Invocation(
+        resume=resume,
+        fresh=fresh,
+        as_json=as_json,
+        progress=progress,
+        out=out,
+        store_path=store_path,
+        references=tuple(reference or ()),
+        reference_standards=tuple(reference_standard or ()),
+        force_reference=force_reference,
+        judge_eval=judge_eval,
+        force_judge_eval=force_judge_eval,
+    )
+    flags = ConfigFlags(
+        suites=tuple(suite or ()),
+        target=target,
+        judges=tuple(judge or ()),
+        limit=limit,
+        out=out,
+        sample=sample,
+        stratify=stratify,
+        seed=seed,
+        hazards=tuple(hazard or ()),
+        max_tokens=max_tokens,
+        attacks=tuple(attack or ()),
+        no_base=no_base,
+    )
+    # Everything read from the user is read and checked here, before a run row exists.
+    evaluate(None if resume is not None else flags.to_config(config), how)
+
+
+@dataclass(frozen=True)
+class ConfigFlags:
+    """What the flags say about the run's config (empty or None: not given, the YAML or default holds)."""
+
+    suites: tuple[str, ...] = ()
+    target: str | None = None
+    judges: tuple[str, ...] = ()
+    limit: int | None = None
+    out: Path | None = None
+    sample: int | None = None
+    stratify: str | None = None
+    seed: int | None = None
+    hazards: tuple[str, ...] = ()
+    max_tokens: int | None = None
+    attacks: tuple[str, ...] = ()
+    no_base: bool = False
+
+    def to_config(self, config_file: Path | None) -> RunConfig:
+        """The run's config: the YAML file (if any) with the flags given on top."""
+        from riskscope.config import load_config
+
+        overrides: dict[str, Any] = {
+            "suites": list(self.suites) or None,
+            "target": self.target,
+            "judges": list(self.judges) or None,
+            "limit": self.limit,
+            "out": self.out,
+            "attacks": list(self.attacks) or None,
+            "no_base": self.no_base or None,
+        }
+        picks = {"sample": self.sample, "stratify": self.stratify, "seed": self.seed, "hazards": list(self.hazards)}
+        picks = {k: v for k, v in picks.items() if v not in (None, [])}
+        if picks:
+            base_selection = load_config(config_file, {}).selection.model_dump()
+            overrides["selection"] = {**base_selection, **picks}
+        if self.max_tokens is not None:
+            base = load_config(config_file, {}).decoding
+            overrides["decoding"] = base.model_copy(update={"max_tokens": self.max_tokens}).model_dump()
+        return load_config(config_file, overrides)
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """How this invocation runs and reports (none of it is part of the run's config identity)."""
+
+    resume: str | None = None
+    fresh: bool = False
+    as_json: bool = False
+    progress: ProgressKind = ProgressKind.AUTO
+    out: Path | None = None
+    store_path: Path | None = None
+    references: tuple[str, ...] = ()
+    reference_standards: tuple[Path, ...] = ()
+    force_reference: bool = False
+    judge_eval: Path | None = None
+    force_judge_eval: bool = False
+
+
+def evaluate(new_config: RunConfig | None, how: Invocation) -> None:
+    """Run (or, with ``how.resume``, continue) one evaluation and write its reports.
+
+    ``new_config`` is None exactly when resuming: the stored config is the run's, flags cannot change it.
+    """
     from riskscope.config import RunConfig
     from riskscope.runner import execute
 
-    # Everything read from the user is read and checked here, before a run row exists.
-    new_config = (
-        None
-        if resume is not None
-        else _config_from_flags(
-            config, suite, target, judge, limit, out, sample, stratify, seed, hazard, max_tokens, attack, no_base
-        )
-    )
-    store_file = store_path or (new_config.store if new_config is not None else DEFAULT_STORE)
+    store_file = how.store_path or (new_config.store if new_config is not None else DEFAULT_STORE)
     store = open_store(store_file)
     try:
         # Unknown reference runs, bad standard files and references of another judge spec fail
         # before any target call; the judge versions are compared once the verdicts exist.
-        references = reference_set(store, reference, reference_standard, force_reference)
-        if resume is not None:
-            resume = resolve_run(store, resume)
+        references = reference_set(
+            store, list(how.references), list(how.reference_standards), how.force_reference
+        )
+        resume = resolve_run(store, how.resume) if how.resume is not None else None
         # Read before any target call, so a bad file costs nothing.
         accuracy = None
-        if judge_eval is not None:  # the report stack (scipy) loads before the first call only when asked
+        if how.judge_eval is not None:  # the report stack (scipy) loads before the first call only when asked
             from riskscope.cli._runstats import load_judge_accuracy
 
-            accuracy = load_judge_accuracy(judge_eval)
+            accuracy = load_judge_accuracy(how.judge_eval)
         if new_config is None:
             run_config = RunConfig.model_validate(store.get_run(str(resume)).config)
         else:
@@ -164,74 +252,37 @@ def run_command(
             run_config = new_config.model_copy(update={"store": store_file})
         if references:
             _check_reference_specs(references, str(run_config.judges[0]))
-        if judge_eval is not None and run_config.judges:
+        if how.judge_eval is not None and run_config.judges:
             from riskscope.cli._judge_identity import check_headline_spec
 
-            check_headline_spec(judge_eval, run_config.judges[0], force=force_judge_eval, run_label="this run")
-        out_folder = prepare_out(out or run_config.out)
+            check_headline_spec(how.judge_eval, run_config.judges[0], force=how.force_judge_eval, run_label="this run")
+        out_folder = prepare_out(how.out or run_config.out)
         run_record, stats = asyncio.run(
             execute(
                 run_config,
                 store,
-                progress=_progress(progress, as_json),
+                progress=_progress(how.progress, how.as_json),
                 resume=resume,
-                fresh=fresh,
+                fresh=how.fresh,
                 warn=_warn,
             )
         )
-        if judge_eval is not None:  # the version is known once the headline judge has written verdicts
+        if how.judge_eval is not None:  # the version is known once the headline judge has written verdicts
             from riskscope.cli._judge_identity import check_judge_eval
 
-            check_judge_eval(judge_eval, store, run_record.id, force=force_judge_eval)
+            check_judge_eval(how.judge_eval, store, run_record.id, force=how.force_judge_eval)
         from riskscope.reports import write_reports
 
         summary, files = write_reports(store, run_record.id, out_folder, references=references, judge_accuracy=accuracy)
     finally:
         store.close()
-    _print_result(summary, files, stats, as_json)
+    _print_result(summary, files, stats, how.as_json)
 
 
 def _warn(message: str) -> None:
     from riskscope.core import terminal_safe
 
     typer.echo(f"riskscope: warning: {terminal_safe(message)}", err=True)
-
-
-def _config_from_flags(
-    config: Path | None,
-    suite: list[str] | None,
-    target: str | None,
-    judge: list[str] | None,
-    limit: int | None,
-    out: Path | None,
-    sample: int | None,
-    stratify: str | None,
-    seed: int | None,
-    hazard: list[str] | None,
-    max_tokens: int | None,
-    attack: list[str] | None = None,
-    no_base: bool = False,
-) -> RunConfig:
-    """The run's config: the YAML file (if any) with the flags given on top."""
-    from riskscope.config import load_config
-
-    overrides: dict[str, Any] = {
-        "suites": suite or None,
-        "target": target,
-        "judges": judge or None,
-        "limit": limit,
-        "out": out,
-        "attacks": attack or None,
-        "no_base": no_base or None,
-    }
-    picks = {"sample": sample, "stratify": stratify, "seed": seed, "hazards": hazard or None}
-    if any(v is not None for v in picks.values()):
-        base_selection = load_config(config, {}).selection.model_dump()
-        overrides["selection"] = {**base_selection, **{k: v for k, v in picks.items() if v is not None}}
-    if max_tokens is not None:
-        base = load_config(config, {}).decoding
-        overrides["decoding"] = base.model_copy(update={"max_tokens": max_tokens}).model_dump()
-    return load_config(config, overrides)
 
 
 def _print_result(summary: Any, files: dict[str, Path], stats: Any, as_json: bool) -> None:
