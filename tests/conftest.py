@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from _llama_server import LlamaServer, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -114,3 +117,10 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"public datasets not present at {SHARED_DATA} (CI has them; a fresh clone may not)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
+    """The one llama.cpp server of the session (tests/_llama_server.py says why its flags are what they are)."""
+    pytest.importorskip("llama_cpp.server", reason="needs llama-cpp-python[server]")
+    yield from serve(tmp_path_factory.mktemp("llama-server") / "server.log")

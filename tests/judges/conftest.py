@@ -1,4 +1,4 @@
-"""A real llama.cpp OpenAI-compatible server on 127.0.0.1, and a recording proxy in front of it.
+"""A recording proxy in front of the session's real llama.cpp server (tests/conftest.py `llama_server`).
 
 SmolLM2-135M stands in for the guard and rubric models: it is not a competent judge, but it is a
 real server speaking the real protocol. The proxy (also on loopback) keeps every request body byte
@@ -8,11 +8,7 @@ for byte, so tests can assert on the exact prompt the "guard model" received.
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,73 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class LlamaServer:
-    url: str  # .../v1
-    process: subprocess.Popen[bytes]
-
-
-@pytest.fixture(scope="session")
-def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
-    pytest.importorskip("llama_cpp.server", reason="needs llama-cpp-python[server]")
-    from riskscope.targets.llamacpp import embedded_model_path
-
-    model = embedded_model_path()
-    port = _free_port()
-    log = tmp_path_factory.mktemp("llama") / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "llama_cpp.server",
-                "--model",
-                str(model),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--n_ctx",
-                "4096",
-                "--n_threads",
-                "2",
-                # ShieldGemma is scored from first-token log-probabilities, which llama.cpp
-                # returns only when it keeps the logits.
-                "--logits_all",
-                "true",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    try:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"llama server exited: {log.read_text(errors='replace')[-2000:]}")
-            try:
-                if httpx.get(url + "/v1/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("llama server did not start within 120 s")
-            time.sleep(0.3)
-        yield LlamaServer(url=url + "/v1", process=process)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+from _llama_server import LlamaServer
 
 
 @dataclass

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from _llama_server import LlamaServer
 from riskscope.config import Decoding, RunConfig, TargetConfig
 from riskscope.core import Message, Outcome, RunStatus
 from riskscope.runner import execute
@@ -22,11 +23,11 @@ TERSE = (
 )
 
 
-def test_tiny_suite_end_to_end_through_the_openai_target(llama_server: str, tiny_suite: Path, tmp_path: Path) -> None:
+def test_tiny_suite_end_to_end_through_the_openai_target(llama_server: LlamaServer, tiny_suite: Path, tmp_path: Path) -> None:
     config = RunConfig.model_validate(
         {
             "suites": [f"jsonl:{tiny_suite}"],
-            "target": {"name": "openai", "arg": f"smollm2@{llama_server}", "concurrency": 2},
+            "target": {"name": "openai", "arg": f"{llama_server.model}@{llama_server.url}", "concurrency": 2},
             "judges": ["refusal"],
             "personas": [{"name": "default"}, {"name": "terse", "system_prompt": TERSE}],
             "decoding": {"max_tokens": 24},
@@ -56,12 +57,16 @@ def test_tiny_suite_end_to_end_through_the_openai_target(llama_server: str, tiny
         assert all(tokens["terse"] > tokens["default"] for tokens in by_case.values())
 
 
-def test_greedy_answers_repeat_and_length_is_reported(llama_server: str) -> None:
+def test_greedy_answers_repeat_and_length_is_reported(llama_server: LlamaServer) -> None:
     async def go() -> list[tuple[str | None, str | None]]:
-        target = build_target(TargetConfig(name="openai", arg=f"smollm2@{llama_server}"))
+        target = build_target(TargetConfig(name="openai", arg=f"{llama_server.model}@{llama_server.url}"))
         try:
             out = []
-            for _ in range(2):
+            # llama.cpp keeps the KV cache of the previous prompt: the first call evaluates the whole
+            # prompt in one batch, a repeat reuses it and re-evaluates only the last token, whose logits
+            # differ slightly with the batch shape (a greedy answer can change). So the first call
+            # warms the server and the second and third, evaluated alike, must agree.
+            for _ in range(3):
                 response = await call_target(
                     target,
                     [Message(role="user", content="Name three colours.")],
@@ -75,6 +80,6 @@ def test_greedy_answers_repeat_and_length_is_reported(llama_server: str) -> None
         finally:
             await target.aclose()
 
-    first, second = asyncio.run(go())
+    _warm, first, second = asyncio.run(go())
     assert first == second
     assert first[1] == "length"  # 5 tokens is too few for this answer
