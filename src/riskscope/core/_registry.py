@@ -31,6 +31,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 class PluginOptions(BaseModel):
@@ -129,11 +130,17 @@ class Registry(Generic[T]):
 
     def check_options(self, name: str, options: Mapping[str, Any]) -> BaseModel | None:
         """``options`` validated against the plugin's model; one line naming plugin and key if not."""
+        model = self.options_model(name)
+        return None if model is None else self.read_options(name, options, model)
+
+    def read_options(self, name: str, options: Mapping[str, Any], model: type[M]) -> M:
+        """``options`` as the factory's own typed model: defaults and allowed values live there alone.
+
+        A built-in factory calls this instead of reading its raw options dict, so what the registry
+        checked and what the factory uses cannot drift apart.
+        """
         from riskscope.errors import ConfigError
 
-        model = self.options_model(name)
-        if model is None:
-            return None
         try:
             return model.model_validate(dict(options))
         except ValidationError as exc:

@@ -7,12 +7,14 @@ or an empty answer into UNASSESSED with its reason, and every built-in judge cal
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel
 
 from riskscope.config import PluginSpec
 from riskscope.core import NoOptions, Registry, Response, TestCase, Verdict
+
+M = TypeVar("M", bound=BaseModel)
 
 
 @runtime_checkable
@@ -53,6 +55,11 @@ def judge(
 ) -> Callable[[JudgeFactory], JudgeFactory]:
     """Register a judge factory under ``name`` (used as ``--judge NAME:ARG``)."""
     return judges.register(name, summary, options=options)
+
+
+def judge_options(spec: PluginSpec, model: type[M]) -> M:
+    """A built-in judge's options as its typed model (defaults and allowed values live in the model)."""
+    return judges.read_options(spec.name, spec.options, model)
 
 
 def build_judge(spec: PluginSpec) -> Judge:

@@ -59,16 +59,15 @@ class EndpointOptions(PluginOptions):
     max_retries: int = Field(default=DEFAULT_RETRIES, ge=0, le=20)
 
 
-def endpoint_from_spec(spec: PluginSpec, kind: str) -> JudgeEndpoint:
-    """Build the endpoint of a model judge from ``NAME:MODEL@URL`` and its options.
+def endpoint_from_spec(spec: PluginSpec, kind: str, options: EndpointOptions) -> JudgeEndpoint:
+    """Build the endpoint of a model judge from ``NAME:MODEL@URL`` and its typed options.
 
-    Options ``url``, ``model``, ``api_key_env``, ``timeout_s``, ``concurrency`` and
-    ``max_retries`` configure the connection; the judge reads its other options itself.
+    Options ``url`` and ``model`` override the spec's; ``api_key_env``, ``timeout_s``,
+    ``concurrency`` and ``max_retries`` configure the connection.
     """
-    options = dict(spec.options)
     model, url = _split_model_url(spec.arg)
-    url = str(options.pop("url", url) or "")
-    model = options.pop("model", model)
+    url = options.url or url
+    model = options.model or model
     if not url:
         raise ConfigError(f"{kind} judge needs the server URL: --judge {spec.name}:MODEL@http://HOST:PORT/v1")
     if not url.startswith(("http://", "https://")):
@@ -76,12 +75,12 @@ def endpoint_from_spec(spec: PluginSpec, kind: str) -> JudgeEndpoint:
     config = TargetConfig(
         name=spec.name,
         arg=url,
-        api_key_env=options.get("api_key_env"),
-        read_timeout_s=float(options.get("timeout_s", 60.0)),
-        concurrency=int(options.get("concurrency", DEFAULT_CONCURRENCY)),
-        max_retries=int(options.get("max_retries", DEFAULT_RETRIES)),
+        api_key_env=options.api_key_env,
+        read_timeout_s=options.timeout_s,
+        concurrency=options.concurrency,
+        max_retries=options.max_retries,
     )
-    return JudgeEndpoint(config, model=None if model is None else str(model))
+    return JudgeEndpoint(config, model=model)
 
 
 class JudgeEndpoint:

@@ -26,7 +26,7 @@ import numpy as np
 from riskscope.config import PluginSpec
 from riskscope.core import Expected, Outcome, PluginOptions, Response, TestCase, Verdict
 from riskscope.errors import ConfigError
-from riskscope.judges._base import judge, unassessable
+from riskscope.judges._base import judge, judge_options, unassessable
 from riskscope.judges._features import FeatureConfig, dense_name, extract, hashed_tokens
 
 _WEIGHTS = "embedded_judge.npz"
@@ -161,7 +161,7 @@ class EmbeddedJudge:
 
 
 def _threshold(spec: PluginSpec) -> float | None:
-    raw = spec.arg or spec.options.get("threshold")
+    raw: str | float | None = spec.arg or judge_options(spec, EmbeddedOptions).threshold
     if raw in (None, ""):
         return None
     try:
@@ -176,7 +176,7 @@ def _threshold(spec: PluginSpec) -> float | None:
 class EmbeddedOptions(PluginOptions):
     """The decision threshold (also the spec argument: embedded:0.6); default: the trained cut."""
 
-    threshold: Any = None
+    threshold: float | None = None
 
 
 @judge(

@@ -22,14 +22,14 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
 from riskscope.config import PluginSpec
 from riskscope.core import Outcome, PluginOptions, Response, TestCase, Verdict
 from riskscope.errors import ConfigError
-from riskscope.judges._base import Judge, build_judge, judge
+from riskscope.judges._base import Judge, build_judge, judge, judge_options
 
 __all__ = ["MEASURED_ACCURACY", "EnsembleJudge", "disagreement_entropy", "log_odds_weight"]
 
@@ -140,8 +140,8 @@ class EnsembleJudge:
                 await closer()
 
 
-def _member_specs(spec: PluginSpec) -> list[PluginSpec]:
-    raw: Any = spec.options.get("judges")
+def _member_specs(spec: PluginSpec, listed: list[Any] | None) -> list[PluginSpec]:
+    raw: Any = listed
     if raw is None:
         raw = [s for s in spec.arg.split(",") if s.strip()]
     if not isinstance(raw, Sequence) or isinstance(raw, str) or len(raw) < 2:
@@ -156,8 +156,8 @@ class EnsembleOptions(PluginOptions):
     """Members (specs or spec mappings), the voting method, the review threshold, member accuracies."""
 
     judges: list[Any] | None = None
-    method: Any = "majority"
-    review_threshold: float = 0.9
+    method: Literal["majority", "any-unsafe", "weighted"] = "majority"
+    review_threshold: float = Field(default=0.9, ge=0.0, le=1.0)
     weights: dict[str, float] = Field(default_factory=dict)
 
 
@@ -167,17 +167,13 @@ class EnsembleOptions(PluginOptions):
     options=EnsembleOptions,
 )
 def ensemble_judge(spec: PluginSpec) -> EnsembleJudge:
-    method = str(spec.options.get("method", "majority"))
-    if method not in METHODS:
-        raise ConfigError(f"ensemble judge: method must be one of {', '.join(METHODS)}, not {method!r}")
-    threshold = float(spec.options.get("review_threshold", 0.9))
-    if not 0.0 <= threshold <= 1.0:
-        raise ConfigError("ensemble judge: review_threshold is an entropy in bits, between 0 and 1")
-    specs = _member_specs(spec)
+    options = judge_options(spec, EnsembleOptions)
+    method, threshold = options.method, options.review_threshold
+    specs = _member_specs(spec, options.judges)
     keys = [str(s) for s in specs]
     if len(set(keys)) != len(keys):
         raise ConfigError("ensemble judge: a member is listed twice")
-    given = {str(k): float(v) for k, v in dict(spec.options.get("weights", {})).items()}
+    given = dict(options.weights)
     weights: dict[str, float] = {}
     for key, member in zip(keys, specs, strict=True):
         accuracy = given.get(key, given.get(member.name, MEASURED_ACCURACY.get(member.name)))

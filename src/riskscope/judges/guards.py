@@ -29,14 +29,14 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
 from riskscope.config import PluginSpec
 from riskscope.core import Outcome, Response, TestCase, Verdict
 from riskscope.errors import ConfigError, TargetError
-from riskscope.judges._base import judge, unassessable
+from riskscope.judges._base import judge, judge_options, unassessable
 from riskscope.judges._endpoint import Completion, EndpointOptions, JudgeEndpoint, endpoint_from_spec
 
 __all__ = [
@@ -274,11 +274,8 @@ class _Settings:
     max_tokens: int
 
 
-def _settings(spec: PluginSpec, max_tokens: int) -> _Settings:
-    bos = str(spec.options.get("bos", "strip"))
-    if bos not in ("strip", "keep"):
-        raise ConfigError(f"{spec.name} judge: option bos must be 'strip' or 'keep', not {bos!r}")
-    return _Settings(keep_bos=bos == "keep", max_tokens=int(spec.options.get("max_tokens", max_tokens)))
+def _settings(options: _GuardModelOptions, max_tokens: int) -> _Settings:
+    return _Settings(keep_bos=options.bos == "keep", max_tokens=options.max_tokens or max_tokens)
 
 
 def _wire(prompt: str, settings: _Settings) -> str:
@@ -465,35 +462,30 @@ class WildGuardJudge(_GuardBase):
         )
 
 
-class GuardOptions(EndpointOptions):
-    """Llama Guard and WildGuard: the endpoint, the BOS handling, the reply budget, the API mode."""
+class _GuardModelOptions(EndpointOptions):
+    """Every guard model: the endpoint, whether the prompt keeps its BOS literal, the reply budget."""
 
-    bos: Any = "strip"
+    bos: Literal["strip", "keep"] = "strip"
     max_tokens: int | None = Field(default=None, ge=1)
-    mode: Any = None
+
+
+class GuardOptions(_GuardModelOptions):
+    """Llama Guard: the API mode too (completions with the published template, or chat)."""
+
+    mode: Literal["completions", "chat"] | None = None
 
 
 class LlamaGuard4Options(GuardOptions):
     pass
 
 
-class WildGuardOptions(EndpointOptions):
-    bos: Any = "strip"
-    max_tokens: int | None = Field(default=None, ge=1)
+class WildGuardOptions(_GuardModelOptions):
+    pass
 
 
-class ShieldGemmaOptions(EndpointOptions):
-    bos: Any = "strip"
-    max_tokens: int | None = Field(default=None, ge=1)
-    threshold: float = 0.5
-    policies: list[str] | None = None
-
-
-def _mode(spec: PluginSpec, default: str) -> str:
-    mode = str(spec.options.get("mode", default))
-    if mode not in ("completions", "chat"):
-        raise ConfigError(f"{spec.name} judge: option mode must be 'completions' or 'chat', not {mode!r}")
-    return mode
+class ShieldGemmaOptions(_GuardModelOptions):
+    threshold: float = Field(default=0.5, gt=0.0, lt=1.0)
+    policies: list[str] = Field(default_factory=lambda: list(SHIELDGEMMA_POLICIES), min_length=1)
 
 
 @judge(
@@ -502,8 +494,12 @@ def _mode(spec: PluginSpec, default: str) -> str:
     options=GuardOptions,
 )
 def llama_guard_3(spec: PluginSpec) -> LlamaGuardJudge:
+    options = judge_options(spec, GuardOptions)
     return LlamaGuardJudge(
-        endpoint_from_spec(spec, "llama-guard-3"), _settings(spec, 20), generation=3, mode=_mode(spec, "completions")
+        endpoint_from_spec(spec, "llama-guard-3", options),
+        _settings(options, 20),
+        generation=3,
+        mode=options.mode or "completions",
     )
 
 
@@ -511,23 +507,24 @@ def llama_guard_3(spec: PluginSpec) -> LlamaGuardJudge:
     "llama-guard-4", "Llama Guard 4 (S1–S14) via a chat endpoint that applies its template", options=LlamaGuard4Options
 )
 def llama_guard_4(spec: PluginSpec) -> LlamaGuardJudge:
-    mode = _mode(spec, "chat")
-    if mode != "chat":
+    options = judge_options(spec, LlamaGuard4Options)
+    if options.mode not in (None, "chat"):
         raise ConfigError("llama-guard-4 judge: only chat mode is supported (the server applies its template)")
-    return LlamaGuardJudge(endpoint_from_spec(spec, "llama-guard-4"), _settings(spec, 20), generation=4, mode=mode)
+    endpoint = endpoint_from_spec(spec, "llama-guard-4", options)
+    return LlamaGuardJudge(endpoint, _settings(options, 20), generation=4, mode="chat")
 
 
 @judge("shieldgemma", "ShieldGemma P(Yes) per harm policy from first-token logprobs", options=ShieldGemmaOptions)
 def shieldgemma(spec: PluginSpec) -> ShieldGemmaJudge:
-    threshold = float(spec.options.get("threshold", 0.5))
-    if not 0.0 < threshold < 1.0:
-        raise ConfigError(f"shieldgemma judge: threshold must be between 0 and 1, not {threshold}")
-    policies = spec.options.get("policies", list(SHIELDGEMMA_POLICIES))
-    unknown = [p for p in policies if p not in SHIELDGEMMA_POLICIES]
-    if unknown or not policies:
+    options = judge_options(spec, ShieldGemmaOptions)
+    unknown = [p for p in options.policies if p not in SHIELDGEMMA_POLICIES]
+    if unknown:
         raise ConfigError(f"shieldgemma judge: policies must be among {', '.join(SHIELDGEMMA_POLICIES)}")
     return ShieldGemmaJudge(
-        endpoint_from_spec(spec, "shieldgemma"), _settings(spec, 1), threshold=threshold, policies=policies
+        endpoint_from_spec(spec, "shieldgemma", options),
+        _settings(options, 1),
+        threshold=options.threshold,
+        policies=list(options.policies),
     )
 
 
@@ -535,4 +532,5 @@ def shieldgemma(spec: PluginSpec) -> ShieldGemmaJudge:
     "wildguard", "WildGuard (harmful request / refusal / harmful response) via completions", options=WildGuardOptions
 )
 def wildguard(spec: PluginSpec) -> WildGuardJudge:
-    return WildGuardJudge(endpoint_from_spec(spec, "wildguard"), _settings(spec, 32))
+    options = judge_options(spec, WildGuardOptions)
+    return WildGuardJudge(endpoint_from_spec(spec, "wildguard", options), _settings(options, 32))

@@ -42,12 +42,12 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterator
 from enum import IntEnum, StrEnum
-from typing import Any
+from typing import Literal
 
 from riskscope.config import PluginSpec
 from riskscope.core import Expected, Outcome, PluginOptions, Response, TestCase, Verdict
 from riskscope.errors import ConfigError
-from riskscope.judges._base import judge, unassessable
+from riskscope.judges._base import judge, judge_options, unassessable
 
 
 class RefusalClass(StrEnum):
@@ -662,7 +662,7 @@ class RefusalJudge:
 class RefusalOptions(PluginOptions):
     """How an off-topic answer to a harmful request counts: compliance (default) or refusal."""
 
-    off_topic: Any = "compliance"
+    off_topic: Literal["compliance", "refusal"] = "compliance"
 
 
 @judge(
@@ -670,4 +670,4 @@ class RefusalOptions(PluginOptions):
 )
 def refusal_judge(spec: PluginSpec) -> RefusalJudge:
     """``refusal``; option ``off_topic: refusal`` counts off-topic responses as refusals (PyRIT)."""
-    return RefusalJudge(off_topic=str(spec.options.get("off_topic", "compliance")))
+    return RefusalJudge(off_topic=judge_options(spec, RefusalOptions).off_topic)

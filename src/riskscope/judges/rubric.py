@@ -22,14 +22,14 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
 from riskscope.config import PluginSpec
 from riskscope.core import Outcome, Response, TestCase, Verdict
 from riskscope.errors import ConfigError, TargetError
-from riskscope.judges._base import judge, unassessable
+from riskscope.judges._base import judge, judge_options, unassessable
 from riskscope.judges._endpoint import EndpointOptions, JudgeEndpoint, endpoint_from_spec
 from riskscope.taxonomy import HAZARDS
 
@@ -228,16 +228,14 @@ class RubricJudge:
 class RubricOptions(EndpointOptions):
     """The endpoint, how the reply is constrained (json_schema, json_object, none) and its budget."""
 
-    constrain: Any = "json_schema"
+    constrain: Literal["json_schema", "json_object", "none"] = "json_schema"
     max_tokens: int = Field(default=200, ge=1)
 
 
 def _build(spec: PluginSpec, kind: str) -> RubricJudge:
-    constrain = str(spec.options.get("constrain", "json_schema"))
-    if constrain not in ("json_schema", "json_object", "none"):
-        raise ConfigError(f"{spec.name} judge: option constrain must be json_schema, json_object or none")
-    max_tokens = int(spec.options.get("max_tokens", 200))
-    return RubricJudge(endpoint_from_spec(spec, spec.name), kind=kind, constrain=constrain, max_tokens=max_tokens)
+    options = judge_options(spec, RubricOptions)
+    endpoint = endpoint_from_spec(spec, spec.name, options)
+    return RubricJudge(endpoint, kind=kind, constrain=options.constrain, max_tokens=options.max_tokens)
 
 
 @judge(

@@ -21,9 +21,9 @@ from typing import Any
 from riskscope.config import PluginSpec
 from riskscope.core import Expected, PluginOptions, TestCase
 from riskscope.errors import ConfigError, MissingExtraError, SuiteFormatError
-from riskscope.suites._base import IterableSuite, SuiteInfo, suite
+from riskscope.suites._base import IterableSuite, SuiteInfo, suite, suites
 from riskscope.suites._categorise import Categoriser
-from riskscope.suites._source import SourceArg, fast_case, parse_arg, read_csv_rows, read_jsonl_objects, resolve
+from riskscope.suites._source import fast_case, parse_arg, read_csv_rows, read_jsonl_objects, resolve
 from riskscope.taxonomy import BENIGN, BY_CODE, load_taxonomy_yaml
 
 __all__ = ["ColumnMapping", "csv_suite", "hf_datasets_suite", "read_mapped_rows", "read_table"]
@@ -179,8 +179,8 @@ class HFDatasetOptions(TableOptions):
     split: str | None = None
 
 
-def _source_name(spec: PluginSpec, arg: SourceArg, path: Path) -> str:
-    return str(arg.options.get("source") or f"{spec.name}:{path.name}")
+def _source_name(spec: PluginSpec, options: TableOptions, path: Path) -> str:
+    return options.source or f"{spec.name}:{path.name}"
 
 
 @suite(
@@ -190,11 +190,12 @@ def _source_name(spec: PluginSpec, arg: SourceArg, path: Path) -> str:
 )
 def csv_suite(spec: PluginSpec) -> IterableSuite:
     arg = parse_arg(spec, usage="csv:PATH,prompt=COLUMN", known=frozenset(TableOptions.model_fields))
-    mapping = ColumnMapping.from_options(arg.options)
+    options = suites.read_options(spec.name, arg.options, TableOptions)  # inline and YAML options, merged
+    mapping = ColumnMapping.from_options(options.model_dump(exclude_none=True))
     path = resolve(arg.location)
-    name = _source_name(spec, arg, path)
-    delimiter = arg.options.get("delimiter")
-    info = SuiteInfo(name=name, licence=arg.options.get("licence"), description=f"cases from {path}")
+    name = _source_name(spec, options, path)
+    delimiter = options.delimiter
+    info = SuiteInfo(name=name, licence=options.licence, description=f"cases from {path}")
     _categoriser(mapping)  # a bad taxonomy option fails now, not on first iteration
     return IterableSuite(info, lambda: read_table(path, mapping, source=name, delimiter=delimiter))
 
@@ -235,10 +236,11 @@ def read_hf(path: Path, mapping: ColumnMapping, split: str | None, *, source: st
 )
 def hf_datasets_suite(spec: PluginSpec) -> IterableSuite:
     arg = parse_arg(spec, usage="hf-datasets:DIR,prompt=COLUMN", known=frozenset(HFDatasetOptions.model_fields))
-    mapping = ColumnMapping.from_options(arg.options)
+    options = suites.read_options(spec.name, arg.options, HFDatasetOptions)
+    mapping = ColumnMapping.from_options(options.model_dump(exclude_none=True))
     path = resolve(arg.location)
-    split = arg.options.get("split")
+    split = options.split
     _load_hf(path, split)  # missing extra or a bad folder fails before a run exists
-    name = _source_name(spec, arg, path)
-    info = SuiteInfo(name=name, licence=arg.options.get("licence"), description=f"Hugging Face dataset at {path}")
+    name = _source_name(spec, options, path)
+    info = SuiteInfo(name=name, licence=options.licence, description=f"Hugging Face dataset at {path}")
     return IterableSuite(info, lambda: read_hf(path, mapping, split, source=name))

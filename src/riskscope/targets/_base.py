@@ -8,12 +8,14 @@ one wrapper (``riskscope.targets._calls``), never in providers.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel
 
 from riskscope.config import Decoding, TargetConfig
 from riskscope.core import Message, NoOptions, Registry, Response
+
+M = TypeVar("M", bound=BaseModel)
 
 
 @runtime_checkable
@@ -46,6 +48,11 @@ def target(
 ) -> Callable[[TargetFactory], TargetFactory]:
     """Register a target factory under ``name`` (used as ``--target NAME:ARG``)."""
     return targets.register(name, summary, options=options)
+
+
+def target_options(config: TargetConfig, model: type[M]) -> M:
+    """A built-in target's options as its typed model (defaults and allowed values live in the model)."""
+    return targets.read_options(config.name, config.options, model)
 
 
 def build_target(config: TargetConfig) -> Target:

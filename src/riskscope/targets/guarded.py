@@ -32,7 +32,7 @@ from typing import Any
 from riskscope.config import Decoding, TargetConfig
 from riskscope.core import ErrorKind, Message, PluginOptions, Response
 from riskscope.errors import ConfigError, TargetError
-from riskscope.targets._base import Target, TargetFactory, build_target, target
+from riskscope.targets._base import Target, TargetFactory, build_target, target, target_options
 from riskscope.targets.python_callable import invoke, messages_as_dicts, resolve_callable
 
 DEFAULT_REFUSAL = "I can't help with that request."
@@ -119,8 +119,8 @@ class Guard:
 
 class GuardedTarget:
     def __init__(self, config: TargetConfig, build: TargetFactory = build_target) -> None:
-        options = dict(config.options)
-        inner = options.get("target") or config.arg
+        options = target_options(config, GuardedOptions)
+        inner = options.target or config.arg
         if not inner:
             raise ConfigError("guarded target needs options.target (the system behind the guards)")
         inner_config = TargetConfig.parse(inner)
@@ -137,14 +137,14 @@ class GuardedTarget:
         self.inner: Target = build(inner_config)
         width = config.concurrency
         self.input_guard = (
-            Guard(options["input_guard"], "input_guard", build, width) if options.get("input_guard") else None
+            Guard(options.input_guard, "input_guard", build, width) if options.input_guard else None
         )
         self.output_guard = (
-            Guard(options["output_guard"], "output_guard", build, width) if options.get("output_guard") else None
+            Guard(options.output_guard, "output_guard", build, width) if options.output_guard else None
         )
         if self.input_guard is None and self.output_guard is None:
             raise ConfigError("guarded target needs input_guard, output_guard or both")
-        self.refusal_message = str(options.get("refusal_message") or DEFAULT_REFUSAL)
+        self.refusal_message = options.refusal_message or DEFAULT_REFUSAL
 
     def _blocked(self, by: str, decision: Decision, started: float, extra: dict[str, Any]) -> Response:
         metadata: dict[str, Any] = {"blocked_by": by, **extra}

@@ -17,7 +17,7 @@ from typing import Any
 from riskscope.config import Decoding, TargetConfig
 from riskscope.core import ErrorKind, Message, PluginOptions, Response
 from riskscope.errors import ConfigError, MissingExtraError, TargetError
-from riskscope.targets._base import target
+from riskscope.targets._base import target, target_options
 
 
 def _import_transformers() -> Any:
@@ -35,10 +35,11 @@ class HFChatTarget:
 
     def __init__(self, config: TargetConfig) -> None:
         transformers = _import_transformers()
-        model_id = config.arg or str(config.options.get("model") or "")
+        options = target_options(config, HFOptions)
+        model_id = config.arg or options.model or ""
         if not model_id:
             raise ConfigError("hf target needs a model: hf:MODEL_ID_OR_PATH")
-        local_only = bool(config.options.get("local_files_only", True))
+        local_only = options.local_files_only
         try:
             self.tokenizer = transformers.AutoTokenizer.from_pretrained(model_id, local_files_only=local_only)
             self.model = transformers.AutoModelForCausalLM.from_pretrained(model_id, local_files_only=local_only)

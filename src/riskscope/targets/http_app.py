@@ -26,7 +26,7 @@ from typing import Any
 from riskscope.config import Decoding, TargetConfig
 from riskscope.core import ErrorKind, Message, PluginOptions, Response
 from riskscope.errors import ConfigError, MissingExtraError, TargetError
-from riskscope.targets._base import target
+from riskscope.targets._base import target, target_options
 from riskscope.targets._http import Redactor, make_client, post_json, read_api_key
 
 DEFAULT_TEMPLATE: dict[str, Any] = {"messages": "{{messages}}"}
@@ -99,22 +99,23 @@ def extract_answer(path: Any, expression: str, data: Any) -> str:
 
 class HttpAppTarget:
     def __init__(self, config: TargetConfig) -> None:
-        self.url = config.arg or str(config.options.get("url") or "")
+        options = target_options(config, HttpOptions)
+        self.url = config.arg or options.url or ""
         if not self.url.startswith(("http://", "https://")):
             raise ConfigError(f"http target needs a URL starting with http:// or https://, got {self.url!r}")
-        self.template = config.options.get("request", DEFAULT_TEMPLATE)
+        self.template = DEFAULT_TEMPLATE if options.request is None else options.request
         if not isinstance(self.template, dict | list) or not _mentions_placeholder(self.template):
             raise ConfigError(
                 "http target: options.request must be a JSON object containing {{prompt}} or {{messages}}"
             )
-        self.answer_expression = str(config.options.get("answer_path") or "")
+        self.answer_expression = options.answer_path or ""
         if not self.answer_expression:
             raise ConfigError("http target: options.answer_path (a JSONPath such as $.answer) is required")
         self.answer_path = compile_answer_path(self.answer_expression)
-        self.method = str(config.options.get("method", "POST")).upper()
+        self.method = options.method.upper()
         api_key = read_api_key(config)
         self._redact = Redactor([api_key])
-        auth_header = str(config.options.get("api_key_header", "Authorization"))
+        auth_header = options.api_key_header
         self._client = make_client(config, base_url=self.url, api_key=api_key, auth_header=auth_header)
 
     async def respond(self, messages: Sequence[Message], decoding: Decoding) -> Response:

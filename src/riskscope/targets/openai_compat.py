@@ -23,7 +23,7 @@ from pydantic import Field
 from riskscope.config import Decoding, TargetConfig
 from riskscope.core import ErrorKind, Message, PluginOptions, Response
 from riskscope.errors import ConfigError, TargetError
-from riskscope.targets._base import target
+from riskscope.targets._base import target, target_options
 from riskscope.targets._http import Redactor, make_client, post_json, read_api_key
 
 _SPEC = re.compile(r"^(.*)@(https?://.*)$")
@@ -41,16 +41,16 @@ def parse_openai_spec(config: TargetConfig) -> tuple[str, str]:
         model, _, url = config.arg.rpartition("@")
     else:
         model, url = config.arg, ""
-    model = model.strip() or str(config.options.get("model") or "")
-    url = url.strip() or str(config.options.get("base_url") or os.environ.get("OPENAI_BASE_URL") or "")
+    options = target_options(config, OpenAIOptions)
+    model = model.strip() or options.model or ""
+    url = url.strip() or options.base_url or os.environ.get("OPENAI_BASE_URL") or ""
     if not model:
         raise ConfigError("openai target needs a model: openai:MODEL@http://HOST:PORT/v1")
     if not url:
         raise ConfigError(f"openai target {model!r} needs a base URL: openai:{model}@http://HOST:PORT/v1")
     if not url.startswith(("http://", "https://")):
         raise ConfigError(f"openai target: base URL {url!r} must start with http:// or https://")
-    extra = config.options.get("extra_body") or {}
-    clashes = sorted(_DECODING_FIELDS & (set(config.options) | set(extra)))
+    clashes = sorted(_DECODING_FIELDS & (set(config.options) | set(options.extra_body)))
     if clashes:
         raise ConfigError(
             f"openai target: set {', '.join(clashes)} in the run's decoding, not in target options "

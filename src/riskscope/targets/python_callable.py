@@ -26,7 +26,7 @@ from typing import Any
 from riskscope.config import Decoding, TargetConfig
 from riskscope.core import ErrorKind, Message, PluginOptions, Response
 from riskscope.errors import ConfigError, TargetError
-from riskscope.targets._base import target
+from riskscope.targets._base import target, target_options
 
 
 def resolve_callable(ref: str, *, what: str = "callable target") -> Callable[..., Any]:
@@ -115,7 +115,7 @@ def messages_as_dicts(messages: Sequence[Message]) -> list[dict[str, Any]]:
 
 class CallableTarget:
     def __init__(self, config: TargetConfig) -> None:
-        self.ref = config.arg or str(config.options.get("function") or "")
+        self.ref = config.arg or target_options(config, CallableOptions).function or ""
         self.function = resolve_callable(self.ref)
         self.timeout_s = config.read_timeout_s
 
