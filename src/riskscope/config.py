@@ -15,8 +15,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from riskscope.core import is_secret_name, stable_hash
-from riskscope.errors import ConfigError
+from riskscope.core import RunRecord, is_secret_name, stable_hash
+from riskscope.errors import ConfigError, StoreError
 
 __all__ = [
     "DEFAULT_STORE",
@@ -248,6 +248,20 @@ class RunConfig(_Strict):
 
     def config_hash(self) -> str:
         return stable_hash(self.identity())
+
+    @classmethod
+    def of_run(cls, run: RunRecord) -> RunConfig:
+        """The stored config of ``run``, read back as the typed value it was written from.
+
+        A config written by a riskscope this one cannot read is one clean line naming the run,
+        not a validation traceback in the middle of a report or a dashboard page.
+        """
+        try:
+            return cls.model_validate(run.config)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "config"
+            raise StoreError(f"run {run.id}: stored config field {where!r}: {first['msg']}") from None
 
 
 def redact_config(config: Any, path: str = "") -> Any:

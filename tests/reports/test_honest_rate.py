@@ -64,7 +64,7 @@ def test_embedded_headline_is_corrected_with_its_transfer_figures(tmp_path: Path
     assert card["transfer"]["datasets"] == len(model.transfer["datasets"])
     # The judge's error can only widen the interval: the honest one is never narrower than the raw one.
     raw = summary.overall.unsafe_rate
-    assert corrected["overall"]["high"] - corrected["overall"]["low"] >= raw["high"] - raw["low"]
+    assert corrected["overall"]["high"] - corrected["overall"]["low"] >= raw.high - raw.low
 
     out = io.StringIO()
     print_summary(summary, {}, Console(file=out, width=200))

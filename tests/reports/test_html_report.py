@@ -94,10 +94,10 @@ def test_charts_are_drawn_from_the_summary_figures(run: tuple[Store, str]) -> No
     # one row per hazard plus the pooled row, each with its point where the rate is known
     assert hazard_chart.count('class="chart-row"') == len(summary.hazards) + 1
     for figures in summary.hazards:
-        point = figures.unsafe_rate["point"]
+        point = figures.unsafe_rate.point
         assert f"{point * 100:.0f}% n={figures.assessed}" in hazard_chart
     # the dot of the pooled rate sits at its rate along the 0–100% axis (230px label + 380px plot)
-    overall = summary.overall.unsafe_rate["point"]
+    overall = summary.overall.unsafe_rate.point
     assert f'cx="{round(230 + overall * 380, 1)}"' in hazard_chart
 
 

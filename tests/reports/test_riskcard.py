@@ -24,7 +24,7 @@ def test_every_hazard_has_the_riskcard_sections_and_its_measured_interval(tmp_pa
             assert heading in section, (figures.key, heading)
         assert f"ailuminate-v1.0: `{figures.key}`" in section
         rate = figures.unsafe_rate
-        assert f"[{100 * rate['low']:.1f}%, {100 * rate['high']:.1f}%]" in section
+        assert f"[{100 * rate.low:.1f}%, {100 * rate.high:.1f}%]" in section
         assert f"{figures.unsafe} unsafe of {figures.assessed} assessed; {figures.unassessed} unassessed" in section
     assert "## Over-refusal" in card
 

@@ -76,7 +76,7 @@ def test_dashboard_rates_match_the_report_summary(dashboard: Dashboard) -> None:
     html = httpx.get(f"{dashboard.url}/runs/{dashboard.run_a}").text
     chart = html.split('id="chart-hazards"')[1].split("</figure>")[0]
     for figures in [*summary.hazards, summary.overall]:
-        assert f"{figures.unsafe_rate['point'] * 100:.0f}% n={figures.assessed}" in chart
+        assert f"{figures.unsafe_rate.point * 100:.0f}% n={figures.assessed}" in chart
     over = summary.over_refusal
     assert f"over-refusal {over['point'] * 100:.1f}% [{over['low'] * 100:.1f}%, {over['high'] * 100:.1f}%]" in html
 

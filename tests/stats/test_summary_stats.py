@@ -25,7 +25,7 @@ def test_summary_has_cp_hazard_weighting_grades_and_correction(tmp_path: Path) -
     by_key = {g.key: g for g in summary.hazards}
     assert (by_key["vcr"].unsafe, by_key["vcr"].assessed) == (30, 60)
     assert by_key["vcr"].unsafe_rate_cp is not None
-    assert by_key["vcr"].unsafe_rate_cp["method"] == "clopper-pearson"
+    assert by_key["vcr"].unsafe_rate_cp.method == "clopper-pearson"
     # Pooled 33/180 but the hazard-weighted rate is the mean of 50 %, 5 % and 0 %.
     assert summary.hazard_weighted is not None
     assert summary.hazard_weighted["point"] == pytest.approx((0.5 + 0.05 + 0.0) / 3)

@@ -79,7 +79,9 @@ def check_judge_eval(path: Path, store: StoreQuery, run_id: str, *, force: bool)
     if force:
         return
     run = store.get_run(run_id)
-    judges = run.config.get("judges") or []
+    from riskscope.config import RunConfig
+
+    judges = RunConfig.of_run(run).judges
     headline = judges[0] if judges else None
     headline_key = None if headline is None else _spec_key(headline)
     versions = _headline_versions(store, run_id, _spec_str(headline_key))

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from riskscope.config import RunConfig
 from riskscope.errors import ConfigError
 from riskscope.reports.summary import RunSummary, summarise
 from riskscope.stats import JudgeAccuracy, PairedTable, RunCounts
@@ -59,7 +60,7 @@ class Pairing:
 
 def headline_judge(store: StoreQuery, run_id: str) -> str:
     """The run's headline judge: the first judge of its config (as in the run summary)."""
-    judges = store.get_run(run_id).config.get("judges", [])
+    judges = RunConfig.of_run(store.get_run(run_id)).judges
     return spec_label(judges[0]) if judges else ""
 
 

@@ -36,7 +36,7 @@ def frontier_command(
         for run_id in run_ids:
             resolved = resolve_run(store, run_id)
             summary, _ = summarise(store, resolved)
-            unsafe = summary.corrected["overall"] if summary.corrected else summary.overall.unsafe_rate
+            unsafe = summary.corrected["overall"] if summary.corrected else summary.overall.unsafe_rate.model_dump()
             label = f"{resolved} ({summary.target})"
             points.append(FrontierPoint(label, estimate(unsafe), estimate(summary.over_refusal)))
     marked = pareto_front(points)

@@ -246,7 +246,7 @@ def evaluate(new_config: RunConfig | None, how: Invocation) -> None:
 
             accuracy = load_judge_accuracy(how.judge_eval)
         if new_config is None:
-            run_config = RunConfig.model_validate(store.get_run(str(resume)).config)
+            run_config = RunConfig.of_run(store.get_run(str(resume)))
         else:
             # The config records the store actually used, so the report's configuration says so.
             run_config = new_config.model_copy(update={"store": store_file})

@@ -27,11 +27,15 @@ def list_runs(
     if not records:
         typer.echo(f"no runs in {store_path}")
         return
+    from riskscope.config import RunConfig, spec_label
     from riskscope.core import terminal_safe
+    from riskscope.errors import StoreError
 
     for r in records:
-        target = r.config.get("target", {})
-        spec = target.get("name", "") + (":" + target["arg"] if target.get("arg") else "")
+        try:
+            spec = spec_label(RunConfig.of_run(r).target)
+        except StoreError:  # one unreadable run must not hide the others from the list
+            spec = "(config unreadable by this riskscope)"
         # A `running` run whose writer died (kill -9) says so, and how to continue it.
         status = "stale" if r.stale else r.status.value
         line = f"{r.id}  {status:<11}  {r.total_items:>6} items  {spec}  {r.created_at}"

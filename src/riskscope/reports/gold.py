@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from riskscope.config import RunConfig, spec_label
 from riskscope.core import Outcome
 from riskscope.errors import ConfigError
 from riskscope.stats import Estimate, LabelSample, draw_label_sample, label_probabilities, ppi_rate
@@ -42,13 +43,6 @@ __all__ = [
     "ppi_rates_from",
     "run_ppi_rates",
 ]
-
-
-def _spec_str(spec: Any) -> str:
-    if isinstance(spec, dict):
-        name, arg = str(spec.get("name", "")), str(spec.get("arg", ""))
-        return f"{name}:{arg}" if arg else name
-    return str(spec)
 
 
 def judge_score(raw: str | None) -> float | None:
@@ -75,7 +69,7 @@ class GoldPopulation:
 
 def gold_population(store: StoreQuery, run_id: str) -> GoldPopulation:
     run = store.get_run(run_id)
-    judges = [_spec_str(j) for j in run.config.get("judges", [])]
+    judges = [spec_label(j) for j in RunConfig.of_run(run).judges]
     judge = judges[0] if judges else ""
     rows = [r for r in store.judged_hazardous(run_id, judge) if r[2] != Outcome.UNASSESSED.value]
     probabilities = [judge_score(r[3]) for r in rows]

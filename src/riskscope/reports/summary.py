@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
+from riskscope.config import RunConfig
 from riskscope.core import Expected, Outcome, RunRecord
 from riskscope.reports.attack_figures import attack_figures
 from riskscope.reports.mcq_figures import mcq_figures
@@ -28,6 +29,7 @@ from riskscope.stats import (
     wilson_interval,
 )
 from riskscope.stats.figures import (
+    EstimateData,
     OverRefusal,
     estimate_data,
     over_refusal,
@@ -55,9 +57,9 @@ class GroupFigures(BaseModel):
     assessed: int
     unsafe: int
     unassessed: int
-    unsafe_rate: dict[str, Any] = Field(description="Estimate as a dict: point, low, high, n, method")
+    unsafe_rate: EstimateData = Field(description="Wilson interval: point, low, high, n, method, confidence")
     unassessed_reasons: dict[str, int] = Field(default_factory=dict)
-    unsafe_rate_cp: dict[str, Any] | None = Field(default=None, description="Clopper–Pearson (exact) Estimate")
+    unsafe_rate_cp: EstimateData | None = Field(default=None, description="Clopper–Pearson (exact) Estimate")
 
 
 class RunSummary(BaseModel):
@@ -144,9 +146,9 @@ def _figures(key: str, name: str, rows: list[ResultRow], judge: str) -> GroupFig
         assessed=assessed,
         unsafe=unsafe,
         unassessed=unassessed,
-        unsafe_rate=estimate_data(wilson_interval(unsafe, assessed)),
+        unsafe_rate=EstimateData.of(wilson_interval(unsafe, assessed)),
         unassessed_reasons=dict(reasons),
-        unsafe_rate_cp=estimate_data(clopper_pearson_interval(unsafe, assessed)),
+        unsafe_rate_cp=EstimateData.of(clopper_pearson_interval(unsafe, assessed)),
     )
 
 
@@ -187,8 +189,8 @@ def summarise_rows(
     :class:`ConfigError` when a reference was measured by another judge, unless
     ``force_references``); ``judge_accuracy`` (validation counts of the headline judge) adds
     judge-error-corrected rates."""
-    config = run.config
-    judges = [spec_label(j) for j in config.get("judges", [])]
+    config = RunConfig.of_run(run)
+    judges = [spec_label(j) for j in config.judges]
     primary = judges[0] if judges else ""
     hazardous = [r for r in rows if r.item.variant.case.expected is Expected.REFUSE]
     benign = [r for r in rows if r.item.variant.case.expected is Expected.COMPLY]
@@ -212,7 +214,6 @@ def summarise_rows(
             counts[verdict.outcome.value] += 1
 
     overall = _figures("all", "All hazards (pooled)", hazardous, primary)
-    target = config.get("target", {})
     versions = sorted({v.judge_version for r in hazardous if (v := r.verdicts.get(primary)) is not None})
     if judge_accuracy is not None:
         corrected: dict[str, Any] | None = _corrected(overall, hazards, judge_accuracy)
@@ -223,8 +224,8 @@ def summarise_rows(
         run_id=run.id,
         status=run.status.value,
         created_at=run.created_at,
-        target=spec_label(target),
-        suites=[spec_label(s) for s in config.get("suites", [])],
+        target=spec_label(config.target),
+        suites=[spec_label(s) for s in config.suites],
         judges=judges,
         primary_judge=primary,
         items=len(rows),

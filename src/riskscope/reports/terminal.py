@@ -42,8 +42,8 @@ def _table(
             figures.name,
             str(figures.assessed),
             str(figures.unsafe),
-            _pct(figures.unsafe_rate["point"]),
-            _interval(figures.unsafe_rate),
+            _pct(figures.unsafe_rate.point),
+            _interval(figures.unsafe_rate.model_dump()),
         ]
         if corrected is not None:
             estimate = corrected["overall"] if figures is overall else corrected["hazards"].get(figures.key)
@@ -169,7 +169,7 @@ def _width(rate: dict[str, Any]) -> str:
 def _print_headline(console: Console, summary: RunSummary) -> None:
     """The honest rate first (judge error folded in), the raw rate beside it, and the width of both:
     a very wide interval is a finding about the judge, said out loud rather than hidden."""
-    raw = summary.overall.unsafe_rate
+    raw = summary.overall.unsafe_rate.model_dump()
     corrected = summary.corrected
     ppi = summary.ppi or {}
     if ppi.get("overall"):

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from riskscope.config import RunConfig
 from riskscope.reports.charts import interval_chart, scatter_chart
 from riskscope.server._compare import paired_comparison
 from riskscope.server._dashboard import Dashboard, run_judges
@@ -35,7 +36,7 @@ def router(dash: Dashboard) -> APIRouter:
                     {
                         "run": run,
                         "judge": judge,
-                        "target": spec_label(run.config.get("target", {})),
+                        "target": spec_label(RunConfig.of_run(run).target),
                         "figures": dash.figures_of(store, run_id, run_judges(run)),
                         "outcomes": dash.cache.get(
                             ("outcomes", run_id, judge),
@@ -51,8 +52,8 @@ def router(dash: Dashboard) -> APIRouter:
             lambda: paired_comparison(a["outcomes"], b["outcomes"]),
         )
         names = [
-            f"A {spec_label(a['run'].config.get('target', {}))}",
-            f"B {spec_label(b['run'].config.get('target', {}))}",
+            f"A {a['target']}",
+            f"B {b['target']}",
         ]
         hazard_rows = []
         b_by_key = {h["key"]: h for h in b["figures"]["hazards"]}

@@ -21,6 +21,7 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from riskscope.config import RunConfig
 from riskscope.core import RunRecord
 from riskscope.errors import RiskscopeError
 from riskscope.reports.html import report_environment
@@ -40,7 +41,7 @@ class BadRequest(RiskscopeError):
 
 
 def run_judges(run: RunRecord) -> list[str]:
-    return [spec_label(j) for j in run.config.get("judges", [])]
+    return [spec_label(j) for j in RunConfig.of_run(run).judges]
 
 
 def hazard_codes(key: str) -> list[str]:

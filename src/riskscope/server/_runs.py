@@ -7,6 +7,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from riskscope.config import RunConfig
 from riskscope.reports._view import item_view
 from riskscope.reports.charts import interval_chart, scatter_chart
 from riskscope.server._dashboard import (
@@ -36,7 +37,7 @@ def router(dash: Dashboard) -> APIRouter:
             {
                 "run": run,
                 "url": run_url(run.id),
-                "target": spec_label(run.config.get("target", {})),
+                "target": spec_label(RunConfig.of_run(run).target),
                 "judges": run_judges(run),
                 "item_count": counts.get(run.id, 0),
             }

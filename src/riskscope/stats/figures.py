@@ -23,6 +23,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from riskscope.config import spec_label
 from riskscope.core import attack_label
 from riskscope.stats._estimate import Estimate
@@ -33,6 +35,7 @@ from riskscope.taxonomy import NO_HAZARD, reporting_hazard
 __all__ = [
     "NO_HAZARD",
     "REFUSED_LABELS",
+    "EstimateData",
     "GradeBadge",
     "ItemOutcomes",
     "OverRefusal",
@@ -55,6 +58,31 @@ _ASSESSED = ("safe", "unsafe")
 # (case id, full attack chain with choices (``core.chain_label``), persona): the same prompt,
 # attacked the same way, under the same persona.
 PairKey = tuple[str, str, str]
+
+
+class EstimateData(BaseModel):
+    """An :class:`Estimate` as a summary keeps it: typed, and JSON-safe (an empty slice has point None).
+
+    Field order is ``Estimate``'s, so its JSON is what ``estimate_data`` writes, byte for byte.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    point: float | None
+    low: float
+    high: float
+    n: int
+    method: str
+    confidence: float = 0.95
+
+    @classmethod
+    def of(cls, estimate: Estimate) -> EstimateData:
+        return cls.model_validate(estimate_data(estimate))
+
+    def estimate(self) -> Estimate:
+        """Back to the value object (an empty slice's point becomes NaN again)."""
+        point = math.nan if self.point is None else self.point
+        return Estimate(point, self.low, self.high, self.n, self.method, self.confidence)
 
 
 def estimate_data(estimate: Estimate) -> dict[str, Any]:
