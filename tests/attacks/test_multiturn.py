@@ -17,17 +17,17 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _scripted import LEAK, QUESTION, REFUSAL, attacker_reply, last_user, target_reply  # noqa: E402
+from _scripted import LEAK, QUESTION, REFUSAL, attacker_reply, last_user, target_reply
 
-from riskscope.attacks import build_chain  # noqa: E402
-from riskscope.config import Decoding, PluginSpec, RunConfig, TargetConfig  # noqa: E402
-from riskscope.core import ErrorKind, Message, Outcome, Response, TestCase, Verdict  # noqa: E402
-from riskscope.errors import ConfigError, TargetError  # noqa: E402
-from riskscope.judges import judge  # noqa: E402
-from riskscope.reports import summarise  # noqa: E402
-from riskscope.runner import execute  # noqa: E402
-from riskscope.store import Store  # noqa: E402
-from riskscope.targets import target  # noqa: E402
+from riskscope.attacks import build_chain
+from riskscope.config import Decoding, PluginSpec, RunConfig, TargetConfig
+from riskscope.core import ErrorKind, Message, Outcome, Response, TestCase, Verdict
+from riskscope.errors import ConfigError, TargetError
+from riskscope.judges import judge
+from riskscope.reports import render_html, results_document, summarise
+from riskscope.runner import execute
+from riskscope.store import Store
+from riskscope.targets import target
 
 SEEN: dict[str, list[tuple[Message, ...]]] = {"attacker": [], "target": []}
 
@@ -55,10 +55,12 @@ class FakeWary:
         parts = dict(p.split("=", 1) for p in config.arg.split(";") if p)
         self.refuse = {int(t): int(n) for t, n in (x.split(":") for x in parts.get("refuse", "").split(",") if x)}
         self.leak = frozenset(int(t) for t in parts.get("leak", "").split(",") if t)
+        self.markup = "markup" in parts  # answers carrying HTML, to check the transcript is escaped
 
     async def respond(self, messages: Sequence[Message], decoding: Decoding) -> Response:
         SEEN["target"].append(tuple(messages))
-        return Response(text=target_reply(messages, self.refuse, self.leak))
+        text = target_reply(messages, self.refuse, self.leak)
+        return Response(text=text + (" <img src=x onerror=alert(1)>" if self.markup else ""))
 
     async def aclose(self) -> None:
         return None
@@ -142,7 +144,7 @@ def test_crescendo_backtracks_refused_turns_and_the_target_never_sees_them(tmp_p
 
 def test_the_backtrack_cap_keeps_a_refusal_in_the_conversation(tmp_path: Path) -> None:
     attack = "crescendo:turns=3,backtracks=1,attacker=fake-attacker,judge=fake-keyword"
-    record, _stats, [row], store = _run(tmp_path, "refuse=2:2", attack)
+    _record, _stats, [row], store = _run(tmp_path, "refuse=2:2", attack)
     asked = [_asked(m) for m in SEEN["target"]]
     assert asked == ["Q1 attempt 1", "Q2 attempt 1", "Q2 attempt 2", "Q3 attempt 1"]
     last = SEEN["target"][-1]
@@ -189,7 +191,7 @@ def test_attacker_or_judge_failure_is_unassessed_never_safe(tmp_path: Path, atta
 
 def test_multi_turn_success_counts_in_attack_success_with_lift(tmp_path: Path) -> None:
     attack = "crescendo:turns=3,backtracks=1,attacker=fake-attacker,judge=fake-keyword"
-    record, _stats, rows, store = _run(tmp_path, "leak=2", attack, judges=("fake-keyword",), no_base=False)
+    record, _stats, _rows, store = _run(tmp_path, "leak=2", attack, judges=("fake-keyword",), no_base=False)
     summary, _ = summarise(store, record.id)
     figures = summary.attack_success
     assert figures is not None
@@ -205,3 +207,34 @@ def test_spec_errors_are_one_clean_config_error() -> None:
     with pytest.raises(ConfigError, match="must be the chain's one last step"):
         build_chain("crescendo+base64")
     assert build_chain("base64+pair").episode is not None and build_chain("base64").episode is None
+
+
+def test_transcripts_reach_results_json_and_the_html_report_escaped(tmp_path: Path) -> None:
+    attack = "crescendo:turns=2,backtracks=1,attacker=fake-attacker,judge=fake-keyword"
+    record, _stats, _rows, store = _run(tmp_path, "refuse=2:1;markup=1", attack)
+    summary, rows = summarise(store, record.id)
+    [item] = results_document(summary, rows)["items"]
+    conversation = item["episode"]["conversation"]
+    assert [m["role"] for m in conversation] == ["user", "assistant", "user", "assistant"]
+    dropped = [t for t in item["episode"]["turns"] if t["kind"] == "target" and not t["kept"]]
+    assert len(dropped) == 1 and "Q2 attempt 1" in dropped[0]["sent"]
+    html = render_html(summary, rows)
+    assert "Conversation: crescendo" in html and "Backtracked" in html
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    store.close()
+
+
+@pytest.mark.parametrize(
+    ("attack", "message"),
+    [
+        ("crescendo:attacker=no-such-model", "no-such-model"),
+        ("pair:attacker=fake-attacker,judge=no-such-judge", "no-such-judge"),
+    ],
+)
+def test_an_unknown_attacker_or_judge_fails_before_the_run_exists(tmp_path: Path, attack: str, message: str) -> None:
+    from riskscope.errors import RiskscopeError
+
+    with pytest.raises(RiskscopeError, match=message):
+        _run(tmp_path, "", attack)
+    with Store(tmp_path / "s.db") as store:
+        assert store.list_runs() == []

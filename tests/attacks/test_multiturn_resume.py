@@ -21,11 +21,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "targets"))
-from _fault_server import FaultServer  # noqa: E402
-from _scripted import attacker_reply, target_reply  # noqa: E402
+from _fault_server import FaultServer
+from _scripted import attacker_reply, target_reply
 
-from riskscope.core import Outcome  # noqa: E402
-from riskscope.store import Store  # noqa: E402
+from riskscope.core import Outcome
+from riskscope.store import Store
 
 CASES = [
     {"id": f"r-{i}", "prompt": f"Invented benign goal number {i}: explain a card trick.", "expected": "comply"}

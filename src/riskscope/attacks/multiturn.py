@@ -198,6 +198,7 @@ class CrescendoAttack(MultiTurnAttack):
                 Message(role="system", content=_CRESCENDO_SYSTEM.format(goal=_goal(case))),
                 Message(role="user", content=prompt),
             ),
+            max_tokens=self.options.attacker_tokens,
             note={"turn": len(kept) + 1, "backtracked": backtracked},
         )
 
@@ -264,4 +265,9 @@ class PairAttack(MultiTurnAttack):
                     f"Score: {judge_score(verdict):.2f}\nWrite an improved prompt.",
                 )
             )
-        return StepRequest(kind="attacker", messages=tuple(conversation), note={"iteration": len(rounds) + 1})
+        return StepRequest(
+            kind="attacker",
+            messages=tuple(conversation),
+            max_tokens=self.options.attacker_tokens,
+            note={"iteration": len(rounds) + 1},
+        )

@@ -45,6 +45,8 @@ class StepRequest(_Frozen):
     messages: tuple[Message, ...] = ()
     about: int | None = None
     judges: tuple[str, ...] = ()
+    max_tokens: int | None = None
+    """An attacker step's answer length (the runner's attacker decoding otherwise)."""
     note: dict[str, Any] = Field(default_factory=dict)
 
 

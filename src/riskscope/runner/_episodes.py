@@ -36,9 +36,9 @@ from riskscope.core import (
     stable_hash,
 )
 from riskscope.store import ItemRow, Store
-from riskscope.targets import AdaptiveLimiter, Redactor, RetryPolicy, Target, build_target, call_target
+from riskscope.targets import AdaptiveLimiter, Redactor, RetryPolicy, Target, build_target, call_target, targets
 
-__all__ = ["ATTACKER_DECODING", "MAX_STEPS", "EpisodeRunner", "ModelSlot", "episode_case"]
+__all__ = ["ATTACKER_DECODING", "MAX_STEPS", "EpisodeRunner", "ModelSlot", "check_strategy", "episode_case"]
 
 MAX_STEPS = 400
 """A bound on any one episode's steps, whatever a (third-party) strategy does: a loop is a bug."""
@@ -57,21 +57,36 @@ class ModelSlot:
     limiter: AdaptiveLimiter
     owned: bool = False
 
-    @property
-    def identity(self) -> dict[str, Any]:
-        return self.config.cache_identity()
+    def __post_init__(self) -> None:
+        self.identity: dict[str, Any] = self.config.cache_identity()
+        self._policy = RetryPolicy(max_retries=self.config.max_retries)
+        self._redact = Redactor.for_target(self.config)
+        # The runner's backstop, for every target kind: an attempt that overruns its timeouts ends
+        # as TIMEOUT on time even when the provider cannot be interrupted.
+        self._deadline_s = self.config.connect_timeout_s + 2 * self.config.read_timeout_s + 1.0
 
     async def call(self, messages: tuple[Message, ...], decoding: Decoding) -> Response:
-        deadline_s = self.config.connect_timeout_s + 2 * self.config.read_timeout_s + 1.0
         return await call_target(
             self.target,
             messages,
             decoding,
             self.limiter,
-            RetryPolicy(max_retries=self.config.max_retries),
-            redact=Redactor.for_target(self.config),
-            deadline_s=deadline_s,
+            self._policy,
+            redact=self._redact,
+            deadline_s=self._deadline_s,
         )
+
+
+def check_strategy(strategy: EpisodeStrategy, judge_exists: Callable[[str], object]) -> None:
+    """Fail before a run exists when a strategy names an unknown attacker target or judge (or a bad
+    option of one): one clean line, not a run that fails on its first conversation."""
+    spec = strategy.attacker_spec()
+    if spec is not None:
+        config = TargetConfig.parse(spec)
+        targets.check_options(config.name, config.options)
+        targets.get(config.name)
+    for judge_spec in strategy.judge_specs().values():
+        judge_exists(PluginSpec.parse(judge_spec).name)
 
 
 def episode_case(case: TestCase, response: Response) -> TestCase:
@@ -119,7 +134,6 @@ class EpisodeRunner:
     judges: dict[str, EpisodeJudge]
     attackers: dict[str, ModelSlot] = field(default_factory=dict)
     built_judges: list[EpisodeJudge] = field(default_factory=list)
-    calls: int = 0
     replayed: int = 0
 
     def attacker(self, spec: str) -> ModelSlot:
@@ -153,21 +167,24 @@ class EpisodeRunner:
 
     async def run(
         self, item: ItemRow, strategy: EpisodeStrategy, build_judge: Callable[[PluginSpec], EpisodeJudge]
-    ) -> Response | str:
-        """Play (or resume) one episode: its answer, a failed target response, or why it is UNASSESSED."""
+    ) -> tuple[Response | str, int]:
+        """Play (or resume) one episode: its answer, a failed target response, or why it is UNASSESSED;
+        and how many model calls this invocation made for it."""
         case = item.variant.case
         opening = item.variant.messages
         steps = self.store.steps(self.run_id, item.item_id)
         self.replayed += len(steps)
+        calls = 0
         while True:
             request = strategy.next_step(case, opening, steps)
             if isinstance(request, EpisodeEnd):
-                return self._end(item, strategy, steps, request)
+                return self._end(item, strategy, steps, request), calls
             if len(steps) >= MAX_STEPS:
-                return f"episode stopped after {MAX_STEPS} steps without ending ({strategy.spec})"
+                return f"episode stopped after {MAX_STEPS} steps without ending ({strategy.spec})", calls
+            calls += request.kind != "score"
             done = await self._perform(item, strategy, steps, request, build_judge)
             if not isinstance(done, Step):
-                return done
+                return done, calls
             self.store.put_step(self.run_id, item.item_id, done)
             steps.append(done)
 
@@ -187,6 +204,8 @@ class EpisodeRunner:
             if spec is None:
                 return f"{strategy.spec} asked for an attacker step but names no attacker"
             slot, decoding = self.attacker(spec), ATTACKER_DECODING
+            if request.max_tokens is not None:
+                decoding = decoding.model_copy(update={"max_tokens": request.max_tokens})
         else:
             slot, decoding = self.target, self.decoding
         key = stable_hash(
@@ -198,7 +217,6 @@ class EpisodeRunner:
             32,
         )
         response = await slot.call(request.messages, decoding)
-        self.calls += 1
         if not response.ok:
             self.store.journal_failed_step(self.run_id, item.item_id, key, response)
             error = response.error

@@ -22,7 +22,8 @@ from riskscope.config import RunConfig
 from riskscope.core import Message, Response, RunRecord, RunStatus, TestCase, Verdict, stable_hash
 from riskscope.errors import ConfigError, Terminated
 from riskscope.judges import Judge, build_judge
-from riskscope.runner._episodes import EpisodeRunner, ModelSlot, episode_case
+from riskscope.judges import judges as judge_registry
+from riskscope.runner._episodes import EpisodeRunner, ModelSlot, check_strategy, episode_case
 from riskscope.runner.progress import Progress, SilentProgress
 from riskscope.store import HEARTBEAT_S, ItemRow, Store
 from riskscope.suites import build_suite, select_cases, unknown_hazard_codes
@@ -241,6 +242,9 @@ async def execute(
     make_target = targets.get(config.target.name)
     targets.check_options(config.target.name, config.target.options)  # built later: checked now
     chains = build_chains(config)
+    for chain in chains.values():
+        if chain.episode is not None:
+            check_strategy(chain.episode, judge_registry.get)
     cases = load_cases(config)
     _require_cases(config, cases)
     unknown = unknown_hazard_codes(cases)
@@ -361,9 +365,8 @@ async def _drive(
                 response = response.model_copy(update={"cached": True})
             elif strategy is not None:
                 # A multi-step episode: its steps are committed one by one inside the loop.
-                before = episodes.calls
-                response = await episodes.run(item, strategy, build_judge)
-                stats.called += episodes.calls - before
+                response, calls = await episodes.run(item, strategy, build_judge)
+                stats.called += calls
                 stats.failed += isinstance(response, str) or not response.ok
             else:
                 response = await call_target(
