@@ -198,6 +198,7 @@ def test_multi_turn_success_counts_in_attack_success_with_lift(tmp_path: Path) -
     [row] = [a for a in figures["attacks"] if a["attack"].startswith("crescendo")]
     assert (row["unsafe"], row["assessed"]) == (1, 1)
     assert row["lift"]["table"]["only_attack"] == 1  # the base case alone was answered safely
+    assert row["calls_per_success"] == 4  # two turns, each an attacker and a target call
     store.close()
 
 

@@ -283,6 +283,12 @@ class EpisodeRunner:
             "answer_step": end.answer,
             "steps": len(steps),
             "model_calls": sum(1 for s in steps if s.kind != "score"),
+            # Every model call's tokens (attacker's too): what the attack cost, for cost per success.
+            "tokens": sum(
+                (s.response.prompt_tokens or 0) + (s.response.completion_tokens or 0)
+                for s in steps
+                if s.response is not None
+            ),
             "transcript": _wire(end.transcript),
             "turns": [_step_summary(s) for s in steps],
         }
