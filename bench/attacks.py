@@ -89,6 +89,12 @@ def multiturn(c: int, turns: int, latency_s: float, rounds: int) -> None:
     from riskscope.store import Store
 
     _warm_up()
+    # The refusal judge compiles its cue patterns on first use: a one-off start-up cost, paid here.
+    from riskscope.config import PluginSpec
+    from riskscope.core import Response, TestCase
+    from riskscope.judges import build_judge
+
+    asyncio.run(build_judge(PluginSpec(name="refusal")).judge(TestCase.from_prompt("warm up"), Response(text="Fine.")))
     process, url = _start_server(latency_s)
     conversations = c * rounds
     try:
