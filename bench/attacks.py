@@ -13,7 +13,9 @@ through ``riskscope.runner.execute`` (real SQLite store, every step committed, t
 scoring each answer) against bench/throughput.py's server, which answers every request after a
 fixed latency L. The attacker is the same server. A conversation's calls are sequential (attacker,
 then target, per turn), so the latency-bound ideal is ``conversations / C x 2 T x L``; the ratio
-wall / ideal must stay <= 1.15.
+wall / ideal must stay <= 1.15. The baseline, measured in the same run against the same server,
+makes the same number of calls C at a time through the openai target alone, so the machine's
+own overhead (a loaded box stretches every call) reads apart from the runner's.
 
     .venv/bin/python bench/attacks.py --multiturn --c 16 --turns 5 --latency 0.1
 """
@@ -82,7 +84,7 @@ def riskscope(all_cases: list[TestCase]) -> tuple[int, float]:
 def multiturn(c: int, turns: int, latency_s: float, rounds: int) -> None:
     """C concurrent conversations (``rounds`` x C in all) of T turns each; prints wall / ideal."""
     sys.path.insert(0, str(Path(__file__).parent))
-    from throughput import _start_server, _warm_up
+    from throughput import _start_server, _target_alone, _warm_up
 
     from riskscope.config import RunConfig
     from riskscope.runner import execute
@@ -97,7 +99,11 @@ def multiturn(c: int, turns: int, latency_s: float, rounds: int) -> None:
     asyncio.run(build_judge(PluginSpec(name="refusal")).judge(TestCase.from_prompt("warm up"), Response(text="Fine.")))
     process, url = _start_server(latency_s)
     conversations = c * rounds
+    calls = conversations * 2 * turns
     try:
+        # The baseline, same run and server: the same number of calls, C at a time, each worker's
+        # calls in sequence, through the openai target alone (no runner, store, judge or strategy).
+        baseline_wall, _baseline_cpu = asyncio.run(_target_alone(url, calls, c))
         with tempfile.TemporaryDirectory() as tmp:
             suite = Path(tmp) / "suite.jsonl"
             suite.write_text(
@@ -129,7 +135,6 @@ def multiturn(c: int, turns: int, latency_s: float, rounds: int) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
-    calls = conversations * 2 * turns
     if stats.called != calls or stats.failed:
         raise RuntimeError(f"bench run was not clean: {stats.called} calls of {calls}, {stats.failed} failed")
     ideal = rounds * 2 * turns * latency_s
@@ -140,6 +145,9 @@ def multiturn(c: int, turns: int, latency_s: float, rounds: int) -> None:
     print(f"  latency-bound ideal: {ideal:.2f} s   wall: {wall:.2f} s   cpu: {cpu:.2f} s")
     verdict = "met" if wall / ideal <= 1.15 else "NOT met"
     print(f"  ratio wall / ideal: {wall / ideal:.3f}   (target <= 1.15: {verdict})")
+    alone = f"{baseline_wall:.2f} s, {baseline_wall / ideal:.3f} x ideal"
+    print(f"  baseline (target alone, same calls and concurrency): {alone}")
+    print(f"  ratio wall / baseline: {wall / baseline_wall:.3f}")
     print(f"  load average (1 min): {os.getloadavg()[0]:.2f}")
 
 

@@ -66,12 +66,13 @@ def test_kill_9_mid_conversation_then_resume_repeats_no_committed_call(tmp_path:
             [run] = store.list_runs()
             committed = {item.item_id: store.steps(run.id, item.item_id) for item in store.items(run.id)}
         scenario = {"attacker": "red_attacker", "target": "wary_target"}
-        committed_keys = [
-            _key(scenario[s.kind], [m.model_dump() for m in s.messages])
+        # A committed call was sent once, plus any retries the call wrapper made before it succeeded.
+        committed_keys = {
+            _key(scenario[s.kind], [m.model_dump() for m in s.messages]): 1 + len(s.response.retries)
             for steps in committed.values()
             for s in steps
-            if s.kind != "score"
-        ]
+            if s.response is not None
+        }
         partial = [steps for steps in committed.values() if 0 < len(steps) < 3 * CALLS_PER_EPISODE // 2]
         assert partial, "the kill should land inside a conversation"
         assert len(committed_keys) < sent_before + 1
@@ -82,12 +83,16 @@ def test_kill_9_mid_conversation_then_resume_repeats_no_committed_call(tmp_path:
     finally:
         server.stop()
 
-    sent = Counter(_key(r["scenario"], r["body"]["messages"]) for r in server.requests)
-    for key in committed_keys:
-        assert sent[key] == 1, "a call committed before the kill was made again"
+    # A request the kill tore before its body was sent arrives empty: it never reached a model.
+    sent = Counter(_key(r["scenario"], r["body"]["messages"]) for r in server.requests if "messages" in r["body"])
+    for key, times in committed_keys.items():
+        assert sent[key] == times, "a call committed before the kill was made again"
     repeated = sum(n - 1 for n in sent.values())
-    # The conversations run concurrently: at most one call per conversation was in flight at the kill.
-    assert repeated <= len(CASES)
+    with Store(db) as store:
+        retried = sum(row["retries"] for row in store.call_journal(run.id))
+    # The conversations run concurrently: at most one call per conversation was in flight at the kill
+    # (plus the wrapper's own retries, journaled; none on an idle machine).
+    assert repeated <= len(CASES) + retried
     assert len(sent) == CALLS_PER_EPISODE * len(CASES)
     with Store(db) as store:
         [run] = store.list_runs()

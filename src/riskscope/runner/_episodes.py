@@ -33,6 +33,7 @@ from riskscope.core import (
     Step,
     StepRequest,
     TestCase,
+    Verdict,
     stable_hash,
 )
 from riskscope.store import ItemRow, Store
@@ -248,11 +249,15 @@ class EpisodeRunner:
             return f"{strategy.spec} asked to score step {request.about}, which has no answer"
         specs = strategy.judge_specs()
         judged = item.variant.case.model_copy(update={"messages": request.messages})
-        verdicts = {}
+        verdicts: dict[str, Verdict] = {}
         for name in request.judges:
             spec = specs.get(name)
             if spec is None:
                 return f"{strategy.spec} asked for judge {name!r}, which it does not name"
+            same = next((verdicts[n] for n in verdicts if specs.get(n) == spec), None)
+            if same is not None:  # two roles, one judge (crescendo:judge=refusal): judged once
+                verdicts[name] = same
+                continue
             try:
                 verdict = await self.judge(spec, build_judge).judge(judged, answer)
             except asyncio.CancelledError:
