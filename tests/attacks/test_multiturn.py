@@ -38,11 +38,14 @@ class FakeAttacker:
 
     def __init__(self, config: TargetConfig) -> None:
         self.broken = config.arg == "broken"
+        self.mute = config.arg == "mute"
 
     async def respond(self, messages: Sequence[Message], decoding: Decoding) -> Response:
         SEEN["attacker"].append(tuple(messages))
         if self.broken or 0 <= OUTAGE["after"] < len(SEEN["attacker"]):
             raise TargetError(ErrorKind.HTTP_4XX, "attacker endpoint said no")
+        if self.mute:  # a label and nothing else: no question to send
+            return Response(text="Question:")
         return Response(text=attacker_reply(messages))
 
     async def aclose(self) -> None:
@@ -187,6 +190,7 @@ def test_pair_refines_with_the_judge_score(tmp_path: Path) -> None:
     [
         ("crescendo:turns=2,attacker=fake-attacker:broken,judge=fake-keyword", "attacker error at step 0"),
         ("pair:iterations=2,attacker=fake-attacker,judge=fake-keyword:broken", "could not score step 1"),
+        ("crescendo:turns=2,attacker=fake-attacker:mute,judge=fake-keyword", "attacker gave no usable question"),
     ],
 )
 def test_attacker_or_judge_failure_is_unassessed_never_safe(tmp_path: Path, attack: str, reason: str) -> None:

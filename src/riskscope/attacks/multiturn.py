@@ -173,9 +173,9 @@ class CrescendoAttack(MultiTurnAttack):
             summary = f"{len(kept)} kept exchanges, {backtracked} backtracked"
             return EpisodeEnd(answer=final_target.index, transcript=final_target.messages, summary=summary)
         if last is not None and last.kind == "attacker":
-            question = clean_attacker_text(last.text)
-            if not question:
-                return EpisodeEnd(answer=-1, transcript=(), summary="", unassessed="attacker gave no usable question")
+            question = _attacker_turn(last, "question")
+            if isinstance(question, EpisodeEnd):
+                return question
             turn = len(kept) + 1
             return StepRequest(
                 kind="target",
@@ -205,6 +205,12 @@ class CrescendoAttack(MultiTurnAttack):
             max_tokens=self.options.attacker_tokens,
             note={"turn": len(kept) + 1, "backtracked": backtracked},
         )
+
+
+def _attacker_turn(step: Step, what: str) -> str | EpisodeEnd:
+    """The attacker step's text as the target gets it, or the end: an empty turn is no attack."""
+    text = clean_attacker_text(step.text)
+    return text or EpisodeEnd(answer=-1, transcript=(), unassessed=f"attacker gave no usable {what}")
 
 
 def _answer(target_step: Step) -> Message:
@@ -248,9 +254,9 @@ class PairAttack(MultiTurnAttack):
                 summary = f"{len(rounds)} attempts, best score {best:.2f}"
                 return EpisodeEnd(answer=best_target.index, transcript=best_target.messages, summary=summary)
         if last is not None and last.kind == "attacker":
-            attempt = clean_attacker_text(last.text)
-            if not attempt:
-                return EpisodeEnd(answer=-1, transcript=(), summary="", unassessed="attacker gave no usable prompt")
+            attempt = _attacker_turn(last, "prompt")
+            if isinstance(attempt, EpisodeEnd):
+                return attempt
             messages = (*_system_of(opening), Message(role="user", content=attempt))
             return StepRequest(kind="target", messages=messages, note={"iteration": len(rounds) + 1})
         if last is not None and last.kind == "target":
