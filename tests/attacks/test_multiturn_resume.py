@@ -27,6 +27,8 @@ from _scripted import attacker_reply, target_reply
 from riskscope.core import Outcome
 from riskscope.store import Store
 
+pytestmark = pytest.mark.slow  # a CLI subprocess killed and resumed: ~10 s idle, ~30 s on a loaded box
+
 CASES = [
     {"id": f"r-{i}", "prompt": f"Invented benign goal number {i}: explain a card trick.", "expected": "comply"}
     for i in range(3)

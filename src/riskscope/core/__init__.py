@@ -1,6 +1,14 @@
 """The data model shared by every stage: values, ids and the registry mechanism, no stage logic."""
 
-from riskscope.core._episodes import EpisodeEnd, EpisodeJudge, EpisodeStrategy, Step, StepKind, StepRequest
+from riskscope.core._episodes import (
+    EpisodeEnd,
+    EpisodeJudge,
+    EpisodeStrategy,
+    PlainStrategy,
+    Step,
+    StepKind,
+    StepRequest,
+)
 from riskscope.core._ids import canonical_json, stable_hash
 from riskscope.core._registry import NoOptions, PluginOptions, Registration, Registry
 from riskscope.core._text import bidi_visible, html_visible, is_secret_name, terminal_safe
@@ -31,6 +39,7 @@ __all__ = [
     "Message",
     "NoOptions",
     "Outcome",
+    "PlainStrategy",
     "PluginOptions",
     "Registration",
     "Registry",

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from riskscope.core._types import Message, Response, TestCase, Verdict
 
-__all__ = ["EpisodeEnd", "EpisodeJudge", "EpisodeStrategy", "Step", "StepKind", "StepRequest"]
+__all__ = ["EpisodeEnd", "EpisodeJudge", "EpisodeStrategy", "PlainStrategy", "Step", "StepKind", "StepRequest"]
 
 StepKind = Literal["target", "attacker", "score"]
 """What a step does: call the system under test, call the attacker model, or have judges score
@@ -108,3 +108,27 @@ class EpisodeStrategy(Protocol):
     ) -> StepRequest | EpisodeEnd:
         """The next request, or the end; ``opening`` is the case's messages as planned (persona included)."""
         ...
+
+
+class PlainStrategy:
+    """The one-step episode: send the case as planned, end on its answer.
+
+    The runner keeps a fast path for plain items (their one step is the item's response row, as it
+    always was), and this strategy is what that path is: played through the episode loop it makes
+    the same request under the same cache key (tests/runner/test_episodes.py checks it).
+    """
+
+    spec = "plain"
+
+    def judge_specs(self) -> dict[str, str]:
+        return {}
+
+    def attacker_spec(self) -> str | None:
+        return None
+
+    def next_step(
+        self, case: TestCase, opening: tuple[Message, ...], steps: Sequence[Step]
+    ) -> StepRequest | EpisodeEnd:
+        if not steps:
+            return StepRequest(kind="target", messages=opening)
+        return EpisodeEnd(answer=0, transcript=opening)
