@@ -270,3 +270,29 @@ def test_an_attacker_outage_is_unassessed_and_resume_continues_without_repeating
     assert row.verdicts["refusal"].outcome is Outcome.UNSAFE
     assert row.response.metadata["episode"]["summary"] == "3 kept exchanges, 0 backtracked"
     store.close()
+
+
+def test_an_attacker_behind_an_api_key_gets_it_and_the_store_never_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sys.path.insert(0, str(Path(__file__).parents[1] / "targets"))
+    from _fault_server import FaultServer
+
+    secret = "sk-attacker-key-0123456789"
+    monkeypatch.setenv("RISKSCOPE_TEST_ATTACKER_KEY", secret)
+    server = FaultServer().start()
+    server.scripts["red_attacker"] = attacker_reply
+    try:
+        url = server.scenario_url("red_attacker")
+        attack = (
+            f"crescendo:turns=2,attacker=openai:m@{url},attacker_key_env=RISKSCOPE_TEST_ATTACKER_KEY,judge=fake-keyword"
+        )
+        record, stats, [row], store = _run(tmp_path, "", attack)
+        store.close()
+    finally:
+        server.stop()
+    assert stats.called == 4 and row.verdicts["refusal"].outcome is Outcome.UNSAFE
+    assert all(r["headers"].get("Authorization") == f"Bearer {secret}" for r in server.requests)
+    for path in tmp_path.glob("s.db*"):
+        assert secret.encode() not in path.read_bytes()
+    assert "RISKSCOPE_TEST_ATTACKER_KEY" in json.dumps(record.config)  # the name is kept, not the key

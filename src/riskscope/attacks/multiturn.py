@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -72,6 +72,9 @@ class _MultiTurnOptions(AttackOptions):
     attacker: str = Field(default="llamacpp", min_length=1, description="target spec of the attacker model")
     judge: str = Field(default="embedded", min_length=1, description="judge spec whose score steers the attack")
     attacker_tokens: int = Field(default=120, ge=8, le=2048)
+    attacker_key_env: str | None = Field(
+        default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="env var holding the attacker's API key"
+    )
 
 
 class MultiTurnAttack:
@@ -104,8 +107,12 @@ class MultiTurnAttack:
     def judge_specs(self) -> dict[str, str]:
         return {SCORE_JUDGE: self.options.judge}
 
-    def attacker_spec(self) -> str | None:
-        return str(self.options.attacker)
+    def attacker_spec(self) -> str | dict[str, Any] | None:
+        if self.options.attacker_key_env is None:
+            return str(self.options.attacker)
+        # The key's *name* travels in the config; the key itself never leaves the environment.
+        name, _, arg = str(self.options.attacker).partition(":")
+        return {"name": name, "arg": arg, "api_key_env": self.options.attacker_key_env}
 
     def next_step(
         self, case: TestCase, opening: tuple[Message, ...], steps: Sequence[Step]

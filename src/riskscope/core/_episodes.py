@@ -99,8 +99,9 @@ class EpisodeStrategy(Protocol):
         """The judges this strategy scores with, by the name its score steps use (name -> judge spec)."""
         ...
 
-    def attacker_spec(self) -> str | None:
-        """The attacker model's target spec, or None when the strategy needs no attacker."""
+    def attacker_spec(self) -> str | dict[str, Any] | None:
+        """The attacker model: a target spec (``openai:m@URL``), a target config mapping (to name an
+        ``api_key_env``), or None when the strategy needs no attacker."""
         ...
 
     def next_step(

@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from riskscope.config import Decoding, PluginSpec, TargetConfig
 from riskscope.core import (
     EpisodeEnd,
@@ -34,8 +36,10 @@ from riskscope.core import (
     StepRequest,
     TestCase,
     Verdict,
+    canonical_json,
     stable_hash,
 )
+from riskscope.errors import ConfigError
 from riskscope.store import ItemRow, Store
 from riskscope.targets import AdaptiveLimiter, Redactor, RetryPolicy, Target, build_target, call_target, targets
 
@@ -83,11 +87,19 @@ def check_strategy(strategy: EpisodeStrategy, judge_exists: Callable[[str], obje
     option of one): one clean line, not a run that fails on its first conversation."""
     spec = strategy.attacker_spec()
     if spec is not None:
-        config = TargetConfig.parse(spec)
+        config = _attacker_config(spec, strategy.spec)
         targets.check_options(config.name, config.options)
         targets.get(config.name)
     for judge_spec in strategy.judge_specs().values():
         judge_exists(PluginSpec.parse(judge_spec).name)
+
+
+def _attacker_config(spec: str | dict[str, Any], strategy: str) -> TargetConfig:
+    try:
+        return TargetConfig.parse(spec)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(f"{strategy}: attacker {first.get('loc', ())}: {first['msg']}") from exc
 
 
 def episode_case(case: TestCase, response: Response) -> TestCase:
@@ -137,17 +149,18 @@ class EpisodeRunner:
     built_judges: list[EpisodeJudge] = field(default_factory=list)
     replayed: int = 0
 
-    def attacker(self, spec: str) -> ModelSlot:
+    def attacker(self, spec: str | dict[str, Any], strategy: str) -> ModelSlot:
         """The attacker model for a spec: the run's own target object when it is the same model
         (one embedded model loaded once, one limiter), else built once and shared by every episode."""
-        slot = self.attackers.get(spec)
+        key = spec if isinstance(spec, str) else canonical_json(spec)
+        slot = self.attackers.get(key)
         if slot is None:
-            config = TargetConfig.parse(spec)
+            config = _attacker_config(spec, strategy)
             if config.cache_identity() == self.target.identity:
                 slot = self.target
             else:
                 slot = ModelSlot(build_target(config), config, AdaptiveLimiter(config.concurrency), owned=True)
-            self.attackers[spec] = slot
+            self.attackers[key] = slot
         return slot
 
     def judge(self, spec: str, build: Callable[[PluginSpec], EpisodeJudge]) -> EpisodeJudge:
@@ -204,7 +217,7 @@ class EpisodeRunner:
             spec = strategy.attacker_spec()
             if spec is None:
                 return f"{strategy.spec} asked for an attacker step but names no attacker"
-            slot, decoding = self.attacker(spec), ATTACKER_DECODING
+            slot, decoding = self.attacker(spec, strategy.spec), ATTACKER_DECODING
             if request.max_tokens is not None:
                 decoding = decoding.model_copy(update={"max_tokens": request.max_tokens})
         else:
