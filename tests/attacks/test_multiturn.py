@@ -217,9 +217,10 @@ def test_multi_turn_success_counts_in_attack_success_with_lift(tmp_path: Path) -
 def test_spec_errors_are_one_clean_config_error() -> None:
     with pytest.raises(ConfigError, match="turnz"):
         build_chain("crescendo:turnz=3")
-    with pytest.raises(ConfigError, match="must be the chain's one last step"):
-        build_chain("crescendo+base64")
-    assert build_chain("base64+pair").episode is not None and build_chain("base64").episode is None
+    for chain in ("crescendo+base64", "base64+pair"):
+        with pytest.raises(ConfigError, match="a multi-turn attack is a chain of its own"):
+            build_chain(chain)
+    assert build_chain("pair").episode is not None and build_chain("base64").episode is None
 
 
 def test_transcripts_reach_results_json_and_the_html_report_escaped(tmp_path: Path) -> None:

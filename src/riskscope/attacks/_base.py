@@ -165,7 +165,7 @@ class AttackChain:
 
     @property
     def episode(self) -> EpisodeStrategy | None:
-        """The multi-turn step's episode strategy (always the chain's last step), or None."""
+        """The multi-turn attack's episode strategy (always a chain of its own), or None."""
         maker = getattr(self.steps[-1], "strategy", None)
         return None if maker is None else cast("EpisodeStrategy", maker())
 
@@ -185,10 +185,10 @@ def build_chain(spec: str) -> AttackChain:
     for part in parts:
         name, options = parse_attack_spec(part)
         steps.append(attacks.get(name)(options))
-    multi = [i for i, s in enumerate(steps) if hasattr(s, "strategy")]
-    if multi and multi != [len(steps) - 1]:
-        # A conversation is made at run time: a transform after it would have nothing to transform.
-        raise ConfigError(f"attack chain {spec!r}: a multi-turn attack must be the chain's one last step")
+    if len(steps) > 1 and any(hasattr(s, "strategy") for s in steps):
+        # A conversation is written at run time by the attacker from the case's goal: a transform
+        # before it would never reach the target, and one after it would have nothing to transform.
+        raise ConfigError(f"attack chain {spec!r}: a multi-turn attack is a chain of its own (no '+')")
     return AttackChain("+".join(s.spec for s in steps), tuple(steps))
 
 
