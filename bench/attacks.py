@@ -7,14 +7,31 @@ item id the runner derives from them. The baseline does only the string work of 
 
     .venv/bin/python bench/attacks.py               # 2,000 invented cases x every static attack
     .venv/bin/python bench/attacks.py --cases 500
+
+Multi-turn mode (issue 13's second target): C concurrent Crescendo conversations x T turns
+through ``riskscope.runner.execute`` (real SQLite store, every step committed, the refusal judge
+scoring each answer) against bench/throughput.py's server, which answers every request after a
+fixed latency L. The attacker is the same server. A conversation's calls are sequential (attacker,
+then target, per turn), so the latency-bound ideal is ``conversations / C x 2 T x L``; the ratio
+wall / ideal must stay <= 1.15. The baseline, measured in the same run against the same server,
+makes the same number of calls C at a time through the openai target alone, so the machine's
+own overhead (a loaded box stretches every call) reads apart from the runner's.
+
+    .venv/bin/python bench/attacks.py --multiturn --c 16 --turns 5 --latency 0.1
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import codecs
+import json
+import os
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 from riskscope.attacks import build_chain, expand
 from riskscope.core import TestCase, stable_hash
@@ -64,10 +81,88 @@ def riskscope(all_cases: list[TestCase]) -> tuple[int, float]:
     return made, time.perf_counter() - t0
 
 
+def multiturn(c: int, turns: int, latency_s: float, rounds: int) -> None:
+    """C concurrent conversations (``rounds`` x C in all) of T turns each; prints wall / ideal."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from throughput import _start_server, _target_alone, _warm_up
+
+    from riskscope.config import RunConfig
+    from riskscope.runner import execute
+    from riskscope.store import Store
+
+    _warm_up()
+    # The refusal judge compiles its cue patterns on first use: a one-off start-up cost, paid here.
+    from riskscope.config import PluginSpec
+    from riskscope.core import Response, TestCase
+    from riskscope.judges import build_judge
+
+    asyncio.run(build_judge(PluginSpec(name="refusal")).judge(TestCase.from_prompt("warm up"), Response(text="Fine.")))
+    process, url = _start_server(latency_s)
+    conversations = c * rounds
+    calls = conversations * 2 * turns
+    try:
+        # The baseline, same run and server: the same number of calls, C at a time, each worker's
+        # calls in sequence, through the openai target alone (no runner, store, judge or strategy).
+        baseline_wall, _baseline_cpu = asyncio.run(_target_alone(url, calls, c))
+        with tempfile.TemporaryDirectory() as tmp:
+            suite = Path(tmp) / "suite.jsonl"
+            suite.write_text(
+                "".join(
+                    json.dumps({"id": f"m{i}", "prompt": f"Invented goal {i}: explain a card trick.", "hazard": "ncr"})
+                    + "\n"
+                    for i in range(conversations)
+                )
+            )
+            # backtracks=0: the server always refuses, and a fixed number of calls keeps the ideal exact.
+            attack = f"crescendo:turns={turns},backtracks=0,attacker=openai:bench@{url},judge=refusal"
+            config = RunConfig.model_validate(
+                {
+                    "suites": [f"jsonl:{suite}"],
+                    "target": {"name": "openai", "arg": f"bench@{url}", "concurrency": c, "max_retries": 2},
+                    "judges": ["refusal"],
+                    "attacks": [attack],
+                    "no_base": True,
+                    "store": str(Path(tmp) / "bench.db"),
+                }
+            )
+            with Store(config.store) as store:
+                cpu0, wall0 = time.process_time(), time.perf_counter()
+                run, stats = asyncio.run(execute(config, store))
+                wall = time.perf_counter() - wall0
+                cpu = time.process_time() - cpu0
+                steps = sum(store.step_counts(run.id).values())
+                journal = store.call_journal(run.id)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    if stats.called != calls or stats.failed:
+        raise RuntimeError(f"bench run was not clean: {stats.called} calls of {calls}, {stats.failed} failed")
+    ideal = rounds * 2 * turns * latency_s
+    print(f"multi-turn: {conversations} conversations at C={c}, T={turns} turns, L={latency_s * 1000:.0f} ms")
+    print(f"  model calls: {stats.called} (attacker + target), committed steps: {steps}")
+    mean_ms = 1000 * sum(row["latency_s"] for row in journal) / max(len(journal), 1)
+    print(f"  mean call latency as the client saw it: {mean_ms:.1f} ms")
+    print(f"  latency-bound ideal: {ideal:.2f} s   wall: {wall:.2f} s   cpu: {cpu:.2f} s")
+    verdict = "met" if wall / ideal <= 1.15 else "NOT met"
+    print(f"  ratio wall / ideal: {wall / ideal:.3f}   (target <= 1.15: {verdict})")
+    alone = f"{baseline_wall:.2f} s, {baseline_wall / ideal:.3f} x ideal"
+    print(f"  baseline (target alone, same calls and concurrency): {alone}")
+    print(f"  ratio wall / baseline: {wall / baseline_wall:.3f}")
+    print(f"  load average (1 min): {os.getloadavg()[0]:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=2000)
+    parser.add_argument("--multiturn", action="store_true", help="measure concurrent Crescendo conversations")
+    parser.add_argument("--c", type=int, default=16, help="concurrent conversations (multi-turn)")
+    parser.add_argument("--turns", type=int, default=5, help="turns per conversation (multi-turn)")
+    parser.add_argument("--latency", type=float, default=0.1, help="server latency in seconds (multi-turn)")
+    parser.add_argument("--rounds", type=int, default=2, help="conversations per worker (multi-turn)")
     args = parser.parse_args()
+    if args.multiturn:
+        multiturn(args.c, args.turns, args.latency, args.rounds)
+        return
     all_cases = cases(args.cases)
     riskscope(all_cases[:50])  # warm-up: imports, registry, template loading
     base_n, base_s = baseline(all_cases)

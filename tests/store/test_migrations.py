@@ -53,6 +53,11 @@ def test_an_old_database_migrates_and_keeps_its_rows(fixture: Path, tmp_path: Pa
             assert [(q["item_id"], q["label"]) for q in queue] == [("it-1", "safe")]
         else:
             assert queue == []
+        steps = store.steps(RUN_ID, "it-1")
+        if version >= 6:
+            assert [(s.kind, s.text, s.note) for s in steps] == [("target", "I can't help with that.", {"turn": 1})]
+        else:
+            assert steps == []
         # The migrated store takes new writes as a fresh one does.
         store.enqueue_review(RUN_ID, "it-2", "low confidence", 0.5)
         assert {q["item_id"] for q in store.review_queue(RUN_ID)} >= {"it-2"}

@@ -34,7 +34,11 @@ def test_every_past_schema_version_migrates(tmp_path: Path) -> None:
             db.executescript(script)
         db.execute(f"PRAGMA user_version = {version}")
         if version >= 1:
-            db.execute("INSERT INTO runs VALUES ('r1','h','{}','{}','t','t','complete',0)")
+            # Columns named: migration 5 added columns to runs, which a version-5 database has.
+            db.execute(
+                "INSERT INTO runs (id, config_hash, config, versions, created_at, updated_at, status, total_items) "
+                "VALUES ('r1','h','{}','{}','t','t','complete',0)"
+            )
         db.commit()
         db.close()
         with Store(path) as store:

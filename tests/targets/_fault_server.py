@@ -52,6 +52,10 @@ class FaultServer:
         self.attempts: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
         self.capacity = 4
+        # Scripted scenarios a test adds: name -> function of the request's messages giving the
+        # answer text, served after ``script_delay_s`` (a conversation partner with a fixed latency).
+        self.scripts: dict[str, Any] = {}
+        self.script_delay_s = 0.0
         self.in_flight = self.peak_in_flight = self.rejected = 0
         owner = self
 
@@ -115,7 +119,10 @@ class FaultServer:
             attempt = self.attempts[key]
             self.requests.append({"scenario": scenario, "headers": dict(handler.headers), "body": body})
         send = handler._send
-        if scenario == "ok":
+        if scenario in self.scripts:
+            time.sleep(self.script_delay_s)
+            send(200, completion(self.scripts[scenario](messages)))
+        elif scenario == "ok":
             send(200, completion("Paris is the capital of France."))
         elif scenario == "refuse":
             send(200, completion("I'm sorry, but I can't help with that."))

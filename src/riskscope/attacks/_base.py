@@ -15,11 +15,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, cast, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from riskscope.core import Message, Registry, TestCase, Variant
+from riskscope.core import EpisodeStrategy, Message, Registry, TestCase, Variant
 from riskscope.errors import ConfigError
 
 __all__ = [
@@ -65,7 +65,12 @@ AttackFactory = Callable[[dict[str, str]], Attack]
 attacks: Registry[AttackFactory] = Registry(
     "attack",
     "riskscope.attacks",
-    builtin_modules=("riskscope.attacks.encodings", "riskscope.attacks.prompts", "riskscope.attacks.templates"),
+    builtin_modules=(
+        "riskscope.attacks.encodings",
+        "riskscope.attacks.prompts",
+        "riskscope.attacks.templates",
+        "riskscope.attacks.multiturn",
+    ),
 )
 
 
@@ -158,6 +163,12 @@ class AttackChain:
             current = [out for v in current for out in step.apply(v)]
         return current
 
+    @property
+    def episode(self) -> EpisodeStrategy | None:
+        """The multi-turn attack's episode strategy (always a chain of its own), or None."""
+        maker = getattr(self.steps[-1], "strategy", None)
+        return None if maker is None else cast("EpisodeStrategy", maker())
+
     def decode(self, text: str) -> str:
         """Undo the answer-in-kind encodings, last applied first; raises :class:`Undecodable`."""
         for step in reversed(self.steps):
@@ -174,6 +185,10 @@ def build_chain(spec: str) -> AttackChain:
     for part in parts:
         name, options = parse_attack_spec(part)
         steps.append(attacks.get(name)(options))
+    if len(steps) > 1 and any(hasattr(s, "strategy") for s in steps):
+        # A conversation is written at run time by the attacker from the case's goal: a transform
+        # before it would never reach the target, and one after it would have nothing to transform.
+        raise ConfigError(f"attack chain {spec!r}: a multi-turn attack is a chain of its own (no '+')")
     return AttackChain("+".join(s.spec for s in steps), tuple(steps))
 
 

@@ -1,5 +1,14 @@
 """The data model shared by every stage: values, ids and the registry mechanism, no stage logic."""
 
+from riskscope.core._episodes import (
+    EpisodeEnd,
+    EpisodeJudge,
+    EpisodeStrategy,
+    PlainStrategy,
+    Step,
+    StepKind,
+    StepRequest,
+)
 from riskscope.core._ids import canonical_json, stable_hash
 from riskscope.core._registry import NoOptions, PluginOptions, Registration, Registry
 from riskscope.core._text import bidi_visible, html_visible, is_secret_name, terminal_safe
@@ -22,11 +31,15 @@ from riskscope.errors import ErrorKind
 
 __all__ = [
     "Attempt",
+    "EpisodeEnd",
+    "EpisodeJudge",
+    "EpisodeStrategy",
     "ErrorKind",
     "Expected",
     "Message",
     "NoOptions",
     "Outcome",
+    "PlainStrategy",
     "PluginOptions",
     "Registration",
     "Registry",
@@ -34,6 +47,9 @@ __all__ = [
     "ResponseError",
     "RunRecord",
     "RunStatus",
+    "Step",
+    "StepKind",
+    "StepRequest",
     "TestCase",
     "Variant",
     "Verdict",

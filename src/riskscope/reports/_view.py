@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from riskscope.core import Expected
+from riskscope.core import Expected, Response
 from riskscope.reports.agreement import judge_agreement
 from riskscope.reports.charts import agreement_chart, interval_chart, scatter_chart
 from riskscope.reports.summary import benign_over_refusal
@@ -93,6 +93,37 @@ def _persona(row: ResultRow) -> str:
     return row.item.persona or row.item.variant.case.persona or "none"
 
 
+def episode_view(response: Response | None) -> dict[str, Any] | None:
+    """A multi-turn episode's record for reports, or None for a one-step item.
+
+    ``conversation`` is what the target saw, ending with the answer the judges read; ``turns`` is
+    every step, backtracked exchanges included (``kept`` False), and the judges' scores along the way.
+    All of it is model text: the templates escape it like every response.
+    """
+    if response is None or not isinstance(episode := response.metadata.get("episode"), dict):
+        return None
+    conversation = [
+        {"role": str(m.get("role")), "content": str(m.get("content", ""))} for m in episode.get("transcript", [])
+    ]
+    conversation.append({"role": "assistant", "content": response.text or ""})
+    sent = {m["content"] for m in conversation if m["role"] == "user"}
+    turns = []
+    for step in episode.get("turns", []):
+        if not isinstance(step, dict):
+            continue
+        turn = dict(step)
+        if step.get("kind") == "target":
+            turn["kept"] = step.get("sent") in sent
+        turns.append(turn)
+    return {
+        "strategy": str(episode.get("strategy", "")),
+        "summary": str(episode.get("summary", "")),
+        "model_calls": episode.get("model_calls"),
+        "conversation": conversation,
+        "turns": turns,
+    }
+
+
 def item_view(row: ResultRow, primary: str) -> dict[str, Any]:
     """One item as the drill-down tables show it; ``outcome`` is the headline judge's ("pending" if none)."""
     case = row.item.variant.case
@@ -111,6 +142,7 @@ def item_view(row: ResultRow, primary: str) -> dict[str, Any]:
         "error": None if response is None or response.error is None else response.error,
         "outcome": head.outcome.value if head is not None else "pending",
         "verdicts": row.verdicts,
+        "episode": episode_view(response),
     }
 
 

@@ -52,8 +52,13 @@ def attack_figures(rows: Iterable[ResultRow], judge: str, *, confidence: float =
                 rates[name][slot][0] += outcome is Outcome.UNSAFE
                 rates[name][slot][1] += 1
         if row.response is not None:
-            cost[name][0] += 1
-            cost[name][1] += (row.response.prompt_tokens or 0) + (row.response.completion_tokens or 0)
+            episode = row.response.metadata.get("episode")
+            if isinstance(episode, dict):  # a multi-turn item: every attacker and target call it made
+                cost[name][0] += int(episode.get("model_calls", 1))
+                cost[name][1] += int(episode.get("tokens", 0))
+            else:
+                cost[name][0] += 1
+                cost[name][1] += (row.response.prompt_tokens or 0) + (row.response.completion_tokens or 0)
 
     pairs: dict[str, list[tuple[bool, bool]]] = {}
     unpaired: dict[str, int] = {}

@@ -12,6 +12,7 @@ from typing import Any
 
 from riskscope.config import redact_config
 from riskscope.reports._files import atomic_path
+from riskscope.reports._view import episode_view
 from riskscope.reports.summary import RunSummary
 from riskscope.store import ResultRow
 
@@ -32,6 +33,8 @@ def item_record(row: ResultRow) -> dict[str, Any]:
         "error": None if response is None or response.error is None else response.error.model_dump(mode="json"),
         "retries": 0 if response is None else len(response.retries),
         "verdicts": {k: v.model_dump(mode="json") for k, v in row.verdicts.items()},
+        # A multi-turn item carries its conversation; one-step items keep the record they always had.
+        **({"episode": episode} if (episode := episode_view(response)) is not None else {}),
     }
 
 

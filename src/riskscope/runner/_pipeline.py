@@ -22,6 +22,8 @@ from riskscope.config import RunConfig
 from riskscope.core import Message, Response, RunRecord, RunStatus, TestCase, Verdict, stable_hash
 from riskscope.errors import ConfigError, Terminated
 from riskscope.judges import Judge, build_judge
+from riskscope.judges import judges as judge_registry
+from riskscope.runner._episodes import EpisodeRunner, ModelSlot, check_strategy, episode_case
 from riskscope.runner.progress import Progress, SilentProgress
 from riskscope.store import HEARTBEAT_S, ItemRow, Store
 from riskscope.suites import build_suite, select_cases, unknown_hazard_codes
@@ -81,17 +83,25 @@ def plan_items(config: RunConfig, cases: Sequence[TestCase]) -> Iterator[ItemRow
     target_identity = config.target.cache_identity()
     decoding = config.decoding.model_dump(mode="json")
     personas = config.personas or ()
-    chains = list(build_chains(config).values())
+    by_spec = build_chains(config)
+    chains = list(by_spec.values())
+    # A multi-turn variant has the base case's messages: its episode's spec keeps its cache key (and
+    # so its cached answer) apart. Single-turn keys stay exactly as they were.
+    episodes = {spec for spec, chain in by_spec.items() if chain.episode is not None}
     seq = 0
     variants = (v for case in cases for v in expand(case, chains, base=not config.no_base))
     for variant in variants:
+        episode = variant.attack if variant.lineage and variant.attack in episodes else None
         for persona in personas or (None,):
             messages: tuple[Message, ...] = variant.messages
             if persona is not None and persona.system_prompt:
                 messages = (Message(role="system", content=persona.system_prompt), *messages)
             persona_name = None if persona is None else persona.name
             wire = [m.model_dump(mode="json", exclude_none=True) for m in messages]
-            cache_key = stable_hash({"target": target_identity, "messages": wire, "decoding": decoding}, 32)
+            keyed: dict[str, object] = {"target": target_identity, "messages": wire, "decoding": decoding}
+            if episode is not None:
+                keyed["episode"] = episode
+            cache_key = stable_hash(keyed, 32)
             item_id = stable_hash(
                 {"variant": variant.id, "lineage": variant.lineage, "persona": persona_name, "cache": cache_key}
             )
@@ -232,6 +242,9 @@ async def execute(
     make_target = targets.get(config.target.name)
     targets.check_options(config.target.name, config.target.options)  # built later: checked now
     chains = build_chains(config)
+    for chain in chains.values():
+        if chain.episode is not None:
+            check_strategy(chain.episode, judge_registry.get)
     cases = load_cases(config)
     _require_cases(config, cases)
     unknown = unknown_hazard_codes(cases)
@@ -313,10 +326,13 @@ async def _drive(
     in_flight: set[asyncio.Task[None]] = set()
     failures: list[BaseException] = []
 
-    async def finish(item: ItemRow, response: Response) -> None:
+    async def finish(item: ItemRow, response: Response | str) -> None:
         try:
             chain = chains.get(item.variant.attack) if item.variant.lineage else None
-            verdicts = await _judge_all(judges, item.variant.case, response, chain)
+            if isinstance(response, str):  # an episode's attacker or judge failed: nothing learnt
+                verdicts = {k: Verdict.unassessed(k, response, version=j.version) for k, j in judges.items()}
+            else:
+                verdicts = await _judge_all(judges, episode_case(item.variant.case, response), response, chain)
             store.put_verdicts(run.id, item.item_id, verdicts)
             for key, verdict in verdicts.items():
                 # An ensemble flags items its members disagree on; a human settles them.
@@ -325,7 +341,10 @@ async def _drive(
                     store.enqueue_review(run.id, item.item_id, reason, verdict.score)
             if stats.first_result_s is None:
                 stats.first_result_s = time.perf_counter() - t0
-            progress.advance(cached=response.cached, failed=not response.ok)
+            if isinstance(response, str):
+                progress.advance(cached=False, failed=True)
+            else:
+                progress.advance(cached=response.cached, failed=not response.ok)
         finally:
             judging.release()
 
@@ -338,10 +357,17 @@ async def _drive(
         for item in queue:
             if failures:
                 return
-            response = store.get_response(item.cache_key)
-            if response is not None:
+            chain = chains.get(item.variant.attack) if item.variant.lineage else None
+            strategy = None if chain is None else chain.episode
+            response: Response | str | None = store.get_response(item.cache_key)
+            if isinstance(response, Response):
                 stats.cached += 1
                 response = response.model_copy(update={"cached": True})
+            elif strategy is not None:
+                # A multi-step episode: its steps are committed one by one inside the loop.
+                response, calls = await episodes.run(item, strategy, build_judge)
+                stats.called += calls
+                stats.failed += isinstance(response, str) or not response.ok
             else:
                 response = await call_target(
                     the_target,
@@ -366,6 +392,13 @@ async def _drive(
             await asyncio.sleep(HEARTBEAT_S)
             store.heartbeat(run.id)
 
+    episodes = EpisodeRunner(
+        store,
+        run.id,
+        ModelSlot(the_target, config.target, limiter),
+        config.decoding,
+        judges=dict(judges),
+    )
     beating = asyncio.create_task(heartbeat())
     try:
         await asyncio.gather(*(worker() for _ in range(config.target.concurrency)))
@@ -379,4 +412,5 @@ async def _drive(
             task.cancel()
         if in_flight:
             await asyncio.wait(set(in_flight))
+        await episodes.aclose()
         progress.finish()

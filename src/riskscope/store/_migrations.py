@@ -123,6 +123,21 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE runs ADD COLUMN writer_host TEXT;
     ALTER TABLE runs ADD COLUMN heartbeat_at TEXT
     """,
+    # 6: the steps of multi-step episodes (multi-turn attacks, later agents), each committed as it
+    # completes, so resume replays them and continues without repeating a committed call. A one-step
+    # episode (a plain item) keeps its one step where it always was: the item's response row.
+    """
+    CREATE TABLE episode_steps (
+        run_id TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        step INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        cache_key TEXT NOT NULL,
+        data TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (run_id, item_id, step)
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

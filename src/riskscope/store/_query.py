@@ -15,11 +15,12 @@ from typing import Any
 from riskscope.core import Response, RunRecord, RunStatus, TestCase, Variant, Verdict, chain_label
 from riskscope.errors import RunNotFoundError
 from riskscope.store._connection import Connection, _is_stale
+from riskscope.store._episodes import EpisodeQueries
 from riskscope.store._gold import GoldQueries
 from riskscope.store._rows import ItemRow, ResultFilter, ResultRow
 
 
-class StoreQuery(Connection, GoldQueries):
+class StoreQuery(Connection, GoldQueries, EpisodeQueries):
     """Read-only queries over one results database (gold draws and labels: :class:`GoldQueries`)."""
 
     def get_run(self, run_id: str) -> RunRecord:

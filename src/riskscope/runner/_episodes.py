@@ -1,0 +1,315 @@
+"""The episode loop: the runner's side of a multi-step item (see ``riskscope.core._episodes``).
+
+The strategy decides; this loop does: every model call (target or attacker) goes through the
+targets' one call wrapper (limits, retries, redaction), every judge call is guarded, and every step
+is committed to the store as it completes. Resume is "read the committed steps, ask the strategy
+again": a committed call is never repeated, because the strategy is a pure function of the steps.
+
+How an episode can end:
+
+- the strategy ends it: the answer it names (with the transcript it replied to) is cached under the
+  item's key and judged like any answer;
+- a target call fails after its retries: that failed response is the answer, so the judges make the
+  item UNASSESSED with the target error, as for a single-turn item;
+- an attacker call or a strategy judge fails: the item is UNASSESSED with that reason. Never
+  "attack failed", never "safe": nothing was learnt about the target.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from riskscope.config import Decoding, PluginSpec, TargetConfig
+from riskscope.core import (
+    EpisodeEnd,
+    EpisodeJudge,
+    EpisodeStrategy,
+    Message,
+    Outcome,
+    Response,
+    Step,
+    StepRequest,
+    TestCase,
+    Verdict,
+    canonical_json,
+    stable_hash,
+)
+from riskscope.errors import ConfigError
+from riskscope.store import ItemRow, Store
+from riskscope.targets import AdaptiveLimiter, Redactor, RetryPolicy, Target, build_target, call_target, targets
+
+__all__ = ["ATTACKER_DECODING", "MAX_STEPS", "EpisodeRunner", "ModelSlot", "check_strategy", "episode_case"]
+
+MAX_STEPS = 400
+"""A bound on any one episode's steps, whatever a (third-party) strategy does: a loop is a bug."""
+ATTACKER_DECODING = Decoding(max_tokens=120, temperature=0.7, seed=0)
+"""Attacker turns are sampled (a greedy small attacker repeats itself) but seeded, so a rerun of the
+same conversation asks the same questions."""
+_SHOWN_CHARS = 2000
+
+
+@dataclass
+class ModelSlot:
+    """One model the episodes call (the target, an attacker) with its own wrapper settings."""
+
+    target: Target
+    config: TargetConfig
+    limiter: AdaptiveLimiter
+    owned: bool = False
+
+    def __post_init__(self) -> None:
+        self.identity: dict[str, Any] = self.config.cache_identity()
+        self._policy = RetryPolicy(max_retries=self.config.max_retries)
+        self._redact = Redactor.for_target(self.config)
+        # The runner's backstop, for every target kind: an attempt that overruns its timeouts ends
+        # as TIMEOUT on time even when the provider cannot be interrupted.
+        self._deadline_s = self.config.connect_timeout_s + 2 * self.config.read_timeout_s + 1.0
+
+    async def call(self, messages: tuple[Message, ...], decoding: Decoding) -> Response:
+        return await call_target(
+            self.target,
+            messages,
+            decoding,
+            self.limiter,
+            self._policy,
+            redact=self._redact,
+            deadline_s=self._deadline_s,
+        )
+
+
+def check_strategy(strategy: EpisodeStrategy, judge_exists: Callable[[str], object]) -> None:
+    """Fail before a run exists when a strategy names an unknown attacker target or judge (or a bad
+    option of one): one clean line, not a run that fails on its first conversation."""
+    spec = strategy.attacker_spec()
+    if spec is not None:
+        config = _attacker_config(spec, strategy.spec)
+        targets.check_options(config.name, config.options)
+        targets.get(config.name)
+    for judge_spec in strategy.judge_specs().values():
+        judge_exists(PluginSpec.parse(judge_spec).name)
+
+
+def _attacker_config(spec: str | dict[str, Any], strategy: str) -> TargetConfig:
+    try:
+        return TargetConfig.parse(spec)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(f"{strategy}: attacker {first.get('loc', ())}: {first['msg']}") from exc
+
+
+def episode_case(case: TestCase, response: Response) -> TestCase:
+    """The case as the run's judges read an episode's answer: its messages are the whole transcript
+    the answer replied to (single-turn judges read the last exchange of it, through ``case.prompt``)."""
+    episode = response.metadata.get("episode")
+    if not isinstance(episode, dict) or not episode.get("transcript"):
+        return case
+    messages = tuple(Message.model_validate(m) for m in episode["transcript"])
+    return case.model_copy(update={"messages": messages})
+
+
+def _wire(messages: tuple[Message, ...]) -> list[dict[str, Any]]:
+    return [m.model_dump(mode="json", exclude_none=True) for m in messages]
+
+
+def _shown(text: str | None) -> str:
+    text = text or ""
+    return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "…"
+
+
+def _step_summary(step: Step) -> dict[str, Any]:
+    """What a report shows of a step: who spoke and what, or what the judges scored."""
+    out: dict[str, Any] = {"index": step.index, "kind": step.kind, "note": step.note}
+    if step.kind == "score":
+        out["about"] = step.about
+        out["scores"] = {
+            name: {"outcome": str(v.outcome), "score": v.score, "refusal": v.labels.get("refusal")}
+            for name, v in step.verdicts.items()
+        }
+    else:
+        out["sent"] = _shown(step.messages[-1].content if step.messages else "")
+        out["answer"] = _shown(step.text)
+    return out
+
+
+@dataclass
+class EpisodeRunner:
+    """Runs the episodes of one run invocation; built once, shared by the workers."""
+
+    store: Store
+    run_id: str
+    target: ModelSlot
+    decoding: Decoding
+    judges: dict[str, EpisodeJudge]
+    attackers: dict[str, ModelSlot] = field(default_factory=dict)
+    built_judges: list[EpisodeJudge] = field(default_factory=list)
+    replayed: int = 0
+
+    def attacker(self, spec: str | dict[str, Any], strategy: str) -> ModelSlot:
+        """The attacker model for a spec: the run's own target object when it is the same model
+        (one embedded model loaded once, one limiter), else built once and shared by every episode."""
+        key = spec if isinstance(spec, str) else canonical_json(spec)
+        slot = self.attackers.get(key)
+        if slot is None:
+            config = _attacker_config(spec, strategy)
+            if config.cache_identity() == self.target.identity:
+                slot = self.target
+            else:
+                slot = ModelSlot(build_target(config), config, AdaptiveLimiter(config.concurrency), owned=True)
+            self.attackers[key] = slot
+        return slot
+
+    def judge(self, spec: str, build: Callable[[PluginSpec], EpisodeJudge]) -> EpisodeJudge:
+        found = self.judges.get(spec)
+        if found is None:
+            found = self.judges[spec] = build(PluginSpec.parse(spec))
+            self.built_judges.append(found)
+        return found
+
+    async def aclose(self) -> None:
+        for slot in {id(s): s for s in self.attackers.values()}.values():
+            if slot.owned:
+                await slot.target.aclose()
+        for built in self.built_judges:  # a model judge holds an HTTP client to its server
+            closer = getattr(built, "aclose", None)
+            if closer is not None:
+                await closer()
+
+    async def run(
+        self, item: ItemRow, strategy: EpisodeStrategy, build_judge: Callable[[PluginSpec], EpisodeJudge]
+    ) -> tuple[Response | str, int]:
+        """Play (or resume) one episode: its answer, a failed target response, or why it is UNASSESSED;
+        and how many model calls this invocation made for it."""
+        case = item.variant.case
+        opening = item.variant.messages
+        steps = self.store.steps(self.run_id, item.item_id)
+        self.replayed += len(steps)
+        calls = 0
+        while True:
+            request = strategy.next_step(case, opening, steps)
+            if isinstance(request, EpisodeEnd):
+                return self._end(item, strategy, steps, request), calls
+            if len(steps) >= MAX_STEPS:
+                return f"episode stopped after {MAX_STEPS} steps without ending ({strategy.spec})", calls
+            calls += request.kind != "score"
+            done = await self._perform(item, strategy, steps, request, build_judge)
+            if not isinstance(done, Step):
+                return done, calls
+            self.store.put_step(self.run_id, item.item_id, done)
+            steps.append(done)
+
+    async def _perform(
+        self,
+        item: ItemRow,
+        strategy: EpisodeStrategy,
+        steps: list[Step],
+        request: StepRequest,
+        build_judge: Callable[[PluginSpec], EpisodeJudge],
+    ) -> Step | Response | str:
+        index = len(steps)
+        if request.kind == "score":
+            return await self._score(item, strategy, steps, request, build_judge)
+        if request.kind == "attacker":
+            spec = strategy.attacker_spec()
+            if spec is None:
+                return f"{strategy.spec} asked for an attacker step but names no attacker"
+            slot, decoding = self.attacker(spec, strategy.spec), ATTACKER_DECODING
+            if request.max_tokens is not None:
+                decoding = decoding.model_copy(update={"max_tokens": request.max_tokens})
+        else:
+            slot, decoding = self.target, self.decoding
+        key = stable_hash(
+            {
+                "target": slot.identity,
+                "messages": _wire(request.messages),
+                "decoding": decoding.model_dump(mode="json"),
+            },
+            32,
+        )
+        response = await slot.call(request.messages, decoding)
+        if not response.ok:
+            self.store.journal_failed_step(self.run_id, item.item_id, key, response)
+            error = response.error
+            if request.kind == "attacker":
+                what = "no answer" if error is None else f"{error.kind}: {error.message}"
+                return f"attacker error at step {index} ({what})"
+            return response  # the target's own failure: judged UNASSESSED like a single-turn one
+        return Step(
+            index=index,
+            kind=request.kind,
+            messages=request.messages,
+            cache_key=key,
+            response=response,
+            note=request.note,
+        )
+
+    async def _score(
+        self,
+        item: ItemRow,
+        strategy: EpisodeStrategy,
+        steps: list[Step],
+        request: StepRequest,
+        build_judge: Callable[[PluginSpec], EpisodeJudge],
+    ) -> Step | str:
+        answer = (
+            steps[request.about].response if request.about is not None and 0 <= request.about < len(steps) else None
+        )
+        if answer is None:
+            return f"{strategy.spec} asked to score step {request.about}, which has no answer"
+        specs = strategy.judge_specs()
+        judged = item.variant.case.model_copy(update={"messages": request.messages})
+        verdicts: dict[str, Verdict] = {}
+        for name in request.judges:
+            spec = specs.get(name)
+            if spec is None:
+                return f"{strategy.spec} asked for judge {name!r}, which it does not name"
+            same = next((verdicts[n] for n in verdicts if specs.get(n) == spec), None)
+            if same is not None:  # two roles, one judge (crescendo:judge=refusal): judged once
+                verdicts[name] = same
+                continue
+            try:
+                verdict = await self.judge(spec, build_judge).judge(judged, answer)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a judge failure is UNASSESSED, never a crash and never "attack failed"
+                return f"judge {spec} failed at step {request.about}: {type(exc).__name__}: {exc}"
+            if verdict.outcome is Outcome.UNASSESSED:
+                return f"judge {spec} could not score step {request.about}: {verdict.reason}"
+            verdicts[name] = verdict
+        return Step(
+            index=len(steps),
+            kind="score",
+            messages=request.messages,
+            about=request.about,
+            verdicts=verdicts,
+            note=request.note,
+        )
+
+    def _end(self, item: ItemRow, strategy: EpisodeStrategy, steps: list[Step], end: EpisodeEnd) -> Response | str:
+        if end.unassessed is not None:
+            return f"{strategy.spec}: {end.unassessed}"
+        answer = steps[end.answer].response if 0 <= end.answer < len(steps) else None
+        if answer is None:
+            return f"{strategy.spec} ended on step {end.answer}, which has no answer"
+        episode = {
+            "strategy": strategy.spec,
+            "summary": end.summary,
+            "answer_step": end.answer,
+            "steps": len(steps),
+            "model_calls": sum(1 for s in steps if s.kind != "score"),
+            # Every model call's tokens (attacker's too): what the attack cost, for cost per success.
+            "tokens": sum(
+                (s.response.prompt_tokens or 0) + (s.response.completion_tokens or 0)
+                for s in steps
+                if s.response is not None
+            ),
+            "transcript": _wire(end.transcript),
+            "turns": [_step_summary(s) for s in steps],
+        }
+        result = answer.model_copy(update={"metadata": {**answer.metadata, "episode": episode}})
+        self.store.put_episode_result(item.cache_key, result)
+        return result
