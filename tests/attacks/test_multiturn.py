@@ -148,7 +148,7 @@ def test_crescendo_backtracks_refused_turns_and_the_target_never_sees_them(tmp_p
     assert episode["summary"] == "3 kept exchanges, 2 backtracked"
     transcript = [m["content"] for m in episode["transcript"]]
     assert len(transcript) == 5 and "Q3 attempt 1" in transcript[-1]
-    # The run's judges read the final answer after the whole transcript.
+    # The run's judges read the final answer against the goal (the case as written).
     assert row.verdicts["refusal"].outcome is Outcome.UNSAFE  # the target went along with the goal
     store.close()
 

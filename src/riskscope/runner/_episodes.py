@@ -34,7 +34,6 @@ from riskscope.core import (
     Response,
     Step,
     StepRequest,
-    TestCase,
     Verdict,
     canonical_json,
     stable_hash,
@@ -43,7 +42,7 @@ from riskscope.errors import ConfigError
 from riskscope.store import ItemRow, Store
 from riskscope.targets import AdaptiveLimiter, Redactor, RetryPolicy, Target, build_target, call_target, targets
 
-__all__ = ["ATTACKER_DECODING", "MAX_STEPS", "EpisodeRunner", "ModelSlot", "check_strategy", "episode_case"]
+__all__ = ["ATTACKER_DECODING", "MAX_STEPS", "EpisodeRunner", "ModelSlot", "check_strategy"]
 
 MAX_STEPS = 400
 """A bound on any one episode's steps, whatever a (third-party) strategy does: a loop is a bug."""
@@ -100,16 +99,6 @@ def _attacker_config(spec: str | dict[str, Any], strategy: str) -> TargetConfig:
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ConfigError(f"{strategy}: attacker {first.get('loc', ())}: {first['msg']}") from exc
-
-
-def episode_case(case: TestCase, response: Response) -> TestCase:
-    """The case as the run's judges read an episode's answer: its messages are the whole transcript
-    the answer replied to (single-turn judges read the last exchange of it, through ``case.prompt``)."""
-    episode = response.metadata.get("episode")
-    if not isinstance(episode, dict) or not episode.get("transcript"):
-        return case
-    messages = tuple(Message.model_validate(m) for m in episode["transcript"])
-    return case.model_copy(update={"messages": messages})
 
 
 def _wire(messages: tuple[Message, ...]) -> list[dict[str, Any]]:

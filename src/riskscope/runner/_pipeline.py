@@ -23,7 +23,7 @@ from riskscope.core import Message, Response, RunRecord, RunStatus, TestCase, Ve
 from riskscope.errors import ConfigError, Terminated
 from riskscope.judges import Judge, build_judge
 from riskscope.judges import judges as judge_registry
-from riskscope.runner._episodes import EpisodeRunner, ModelSlot, check_strategy, episode_case
+from riskscope.runner._episodes import EpisodeRunner, ModelSlot, check_strategy
 from riskscope.runner.progress import Progress, SilentProgress
 from riskscope.store import HEARTBEAT_S, ItemRow, Store
 from riskscope.suites import build_suite, select_cases, unknown_hazard_codes
@@ -332,7 +332,8 @@ async def _drive(
             if isinstance(response, str):  # an episode's attacker or judge failed: nothing learnt
                 verdicts = {k: Verdict.unassessed(k, response, version=j.version) for k, j in judges.items()}
             else:
-                verdicts = await _judge_all(judges, episode_case(item.variant.case, response), response, chain)
+                # Against the goal (the case as written), not the last exchange: docs/attacks.md says why.
+                verdicts = await _judge_all(judges, item.variant.case, response, chain)
             store.put_verdicts(run.id, item.item_id, verdicts)
             for key, verdict in verdicts.items():
                 # An ensemble flags items its members disagree on; a human settles them.
