@@ -39,7 +39,8 @@ def test_kill_9_then_resume(tiny_suite: Path, tmp_path: Path) -> None:
     deadline = time.monotonic() + 300
     while _count(db, "SELECT COUNT(*) FROM verdicts") < 4:
         if proc.poll() is not None or time.monotonic() > deadline:
-            _out, err = proc.communicate()
+            proc.kill()  # a stalled run still holds its pipes: communicate() would wait on it forever
+            _out, err = proc.communicate(timeout=60)
             pytest.fail(f"run ended or stalled before the kill: rc={proc.returncode} {err.decode()[-2000:]}")
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
