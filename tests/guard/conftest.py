@@ -37,9 +37,9 @@ def guard_judge(server: ScriptedServer, scenario: str = "guard", timeout_s: floa
 class Proxy:
     """A running proxy; ``url`` is its /v1 base."""
 
-    def __init__(self, policies: dict[str, Any], upstream: str, store: Path | None) -> None:
+    def __init__(self, policies: dict[str, Any], upstream: str, store: Path | None, timeout_s: float = 5.0) -> None:
         self.policies = PolicyFile.model_validate(policies)
-        self.app = create_proxy_app(self.policies, upstream, store_path=store, upstream_timeout_s=5.0)
+        self.app = create_proxy_app(self.policies, upstream, store_path=store, upstream_timeout_s=timeout_s)
         self._running = RunningServer(self.app)
         self.url = ""
 
@@ -49,3 +49,18 @@ class Proxy:
 
     def __exit__(self, *exc: object) -> None:
         self._running.__exit__(*exc)
+
+
+def _targets_conftest() -> Any:
+    """The target tests' conftest, for its real llama.cpp server fixture (one fixture, not a copy)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "targets" / "conftest.py"
+    spec = importlib.util.spec_from_file_location("riskscope_tests_targets_conftest", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+llama_server = _targets_conftest().llama_server
