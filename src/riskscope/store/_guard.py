@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from riskscope.core import chain_label
+
 __all__ = ["GuardDecision", "GuardQueries", "GuardWrites"]
 
 
@@ -85,6 +87,18 @@ class GuardQueries:
             "GROUP BY policy, action ORDER BY policy, action"
         ).fetchall()
         return [{"policy": r[0], "action": r[1], "count": int(r[2]), "mean_check_s": float(r[3])} for r in rows]
+
+    def guard_blocked_items(self, run_id: str) -> set[tuple[str, str, str]]:
+        """The items of a run (keyed as ``item_outcomes`` keys them) whose answer was a guard proxy's
+        block: the response the target recorded carries ``metadata.riskscope_guard.action = block``."""
+        rows = self._db.execute(
+            "SELECT i.case_id, json_extract(i.variant, '$.lineage'), "
+            "COALESCE(i.persona, json_extract(c.data, '$.persona'), 'none') FROM items i "
+            "JOIN cases c ON c.id = i.case_id JOIN responses r ON r.cache_key = i.cache_key "
+            "WHERE i.run_id = ? AND json_extract(r.response, '$.metadata.riskscope_guard.action') = 'block'",
+            (run_id,),
+        ).fetchall()
+        return {(case_id, chain_label(json.loads(lineage or "[]")), persona) for case_id, lineage, persona in rows}
 
     @staticmethod
     def _guard_where(policy: str | None, action: str | None) -> tuple[str, tuple[Any, ...]]:
