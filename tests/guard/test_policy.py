@@ -102,3 +102,19 @@ def test_hold_back_releases_only_judged_text_and_every_window_overlaps(chunk: in
             released += hold.release()
             assert stream.startswith(released)
     assert released + hold.pending == stream
+
+
+def test_the_documented_policies_load(tmp_path: Path) -> None:
+    """docs/examples/guard-policy.yaml and the example in riskscope.guard.policy's docstring are real."""
+    import textwrap
+
+    import riskscope.guard.policy as policy_module
+
+    root = Path(__file__).resolve().parents[2]
+    shipped = load_policies(root / "docs" / "examples" / "guard-policy.yaml")
+    assert shipped.default == "standard" and set(shipped.policies) == {"standard", "audit"}
+    doc = policy_module.__doc__ or ""
+    example = textwrap.dedent(doc.split("::\n", 1)[1].split("\n\nA judge", 1)[0])
+    documented = load_policies(write(tmp_path, example))
+    assert documented.policies["audit"].on_unsafe is Action.FLAG
+    assert documented.policies["standard"].stream.overlap_chars == 64
