@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from _guard_proxy import Proxy
 from _upstream import ScriptedServer
 
 from _cli import riskscope
-from conftest import Proxy
 from riskscope.store import StoreQuery
 
 POLICY = {"default": "p", "policies": {"p": {"input_judges": ["embedded"], "output_judges": ["embedded"]}}}

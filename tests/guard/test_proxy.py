@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from _guard_proxy import Proxy, guard_judge
 from _upstream import MARKER, ScriptedServer
 
-from conftest import Proxy, guard_judge
 from riskscope.store import Store
 
 KEY = "sk-test-guard-secret-0123456789"
@@ -118,6 +118,7 @@ def test_the_api_key_is_forwarded_upstream_and_never_stored(scripted: ScriptedSe
     with sqlite3.connect(store) as db:
         reasons = [r[0] for r in db.execute("SELECT reason FROM guard_decisions WHERE reason IS NOT NULL")]
     assert any("401" in r for r in reasons) and any("unreachable" in r for r in reasons)
+    assert [d["action"] for d in decisions(store)][-2:] == ["error", "error"]
 
 
 def test_a_judge_that_times_out_or_fails_blocks_by_default(scripted: ScriptedServer, tmp_path: Path) -> None:
@@ -151,3 +152,33 @@ def test_a_judge_that_times_out_or_fails_blocks_by_default(scripted: ScriptedSer
     reasons = [v.get("reason", "") for d in log for v in d["verdicts"]]
     assert any("timed out after 0.5 s" in r for r in reasons)
     assert any("judge endpoint error" in r for r in reasons)
+
+
+def test_upstream_faults_reach_the_client_as_errors_and_the_log(tmp_path: Path) -> None:
+    """The targets' fault-injecting server as the upstream: an error status passes through, a
+    malformed answer is never forwarded unchecked, a hanging upstream times out; each is logged."""
+    from _fault_server import FaultServer
+
+    fault = FaultServer(hang_s=3.0).start()
+    store = tmp_path / "guard.db"
+    config = {"default": "p", "policies": {"p": {"output_judges": ["embedded"]}}}
+    try:
+        answers = {}
+        for scenario in ("always_500", "malformed", "hang", "ok"):
+            proxy = Proxy(config, fault.scenario_url(scenario), store, timeout_s=1.0)
+            with proxy:
+                answers[scenario] = ask(proxy.url, "hello")
+    finally:
+        fault.stop()
+    assert answers["always_500"].status_code == 500
+    assert answers["malformed"].status_code == 502 and "unreadable" in answers["malformed"].text
+    assert answers["hang"].status_code == 502 and "ReadTimeout" in answers["hang"].text
+    assert answers["ok"].status_code == 200
+    log = decisions(store)
+    assert [(d["upstream_status"], d["action"]) for d in log] == [
+        (500, "error"),
+        (200, "error"),
+        (None, "error"),
+        (200, "pass"),
+    ]
+    assert [bool(d["reason"]) for d in log] == [True, True, True, False]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from _guard_proxy import Proxy
 
 from _cli import riskscope
-from conftest import Proxy
 from riskscope.store import Store
 
 pytestmark = pytest.mark.slow

@@ -8,9 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
+from _guard_proxy import Proxy, guard_judge
 from _upstream import MARKER, ScriptedServer
 
-from conftest import Proxy, guard_judge
 from riskscope.store import Store
 
 SAFE_HEAD = "The history of bread begins with wild grains ground on stones, " * 3

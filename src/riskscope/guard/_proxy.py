@@ -146,7 +146,9 @@ def create_proxy_app(
 
     app = FastAPI(title="riskscope guard", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
 
-    def log(req: _Request, *, status: int | None, reason: str | None = None) -> Action:
+    def log(req: _Request, *, status: int | None, reason: str | None = None, error: bool = False) -> Action:
+        """One row per request. ``error``: the request failed (upstream down, error status, unreadable
+        answer): logged as action ``error``, whatever the checks said before it failed."""
         action, stage = _decide(req.checks)
         if req.logged:  # one row per request
             return action
@@ -160,7 +162,7 @@ def create_proxy_app(
                 request_hash=req.request_hash,
                 policy=req.policy_name,
                 stage=stage,
-                action=action.value,
+                action="error" if error else action.value,
                 verdicts=verdicts,
                 stream=req.stream,
                 check_latency_s=sum(c.latency_s for c in req.checks),
@@ -214,10 +216,10 @@ def create_proxy_app(
             reply = await state["client"].post(base + "/chat/completions", json=body, headers=forwarded(request))
         except httpx.HTTPError as exc:
             reason = redactor(request)(f"upstream unreachable ({type(exc).__name__}: {exc})")
-            log(req, status=None, reason=reason)
+            log(req, status=None, reason=reason, error=True)
             return JSONResponse(error_body(reason, "upstream_error"), status_code=502)
         if reply.status_code != 200:
-            log(req, status=reply.status_code, reason=f"upstream answered {reply.status_code}")
+            log(req, status=reply.status_code, reason=f"upstream answered {reply.status_code}", error=True)
             return Response(reply.content, status_code=reply.status_code, media_type="application/json")
         try:
             data = reply.json()
@@ -225,7 +227,7 @@ def create_proxy_app(
             text = answer_text(message)
         except (ValueError, KeyError, IndexError, TypeError, WireError):
             # An answer we cannot read is an answer we cannot check: it does not go out.
-            log(req, status=200, reason="unreadable upstream answer")
+            log(req, status=200, reason="unreadable upstream answer", error=True)
             return JSONResponse(error_body("unreadable upstream answer", "upstream_error"), status_code=502)
         req.checks.append(await run_check("output", policy.output_judges, pool, policy, case, text))
         action = log(req, status=200)
@@ -267,12 +269,12 @@ def create_proxy_app(
             reply = await client.send(upstream_request, stream=True)
         except httpx.HTTPError as exc:
             reason = redact(f"upstream unreachable ({type(exc).__name__}: {exc})")
-            log(req, status=None, reason=reason)
+            log(req, status=None, reason=reason, error=True)
             return JSONResponse(error_body(reason, "upstream_error"), status_code=502)
         if reply.status_code != 200:
             content = await reply.aread()
             await reply.aclose()
-            log(req, status=reply.status_code, reason=f"upstream answered {reply.status_code}")
+            log(req, status=reply.status_code, reason=f"upstream answered {reply.status_code}", error=True)
             return Response(content, status_code=reply.status_code, media_type="application/json")
 
         async def events() -> AsyncIterator[bytes]:
@@ -363,7 +365,7 @@ def create_proxy_app(
         finally:
             await reply.aclose()
             if reason is not None:
-                log_decision(req, status=200, reason=reason)
+                log_decision(req, status=200, reason=reason, error=True)
         if reason is not None:  # what was pending stays unchecked, so it is not sent
             yield sse(error_body(reason, "upstream_error"))
             yield sse("[DONE]")

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 from riskscope.server._dashboard import BadRequest, Dashboard, int_param
 
 PER_PAGE = 50
-ACTIONS = ("pass", "flag", "block")
+ACTIONS = ("pass", "flag", "block", "error")
 
 
 def router(dash: Dashboard) -> APIRouter:
