@@ -33,24 +33,8 @@ def _count(db: Path, sql: str) -> int:
 
 def test_kill_9_then_resume(tiny_suite: Path, tmp_path: Path) -> None:
     db = tmp_path / "s.db"
-    cli = [
-        sys.executable,
-        "-m",
-        "riskscope.cli",
-        "run",
-        "--suite",
-        f"jsonl:{tiny_suite}",
-        "--judge",
-        "refusal",
-        "--max-tokens",
-        "48",
-        "--store",
-        str(db),
-        "--out",
-        str(tmp_path / "out"),
-        "--progress",
-        "none",
-    ]
+    cli = [sys.executable, "-m", "riskscope.cli", "run", "--suite", f"jsonl:{tiny_suite}", "--judge", "refusal",
+           "--max-tokens", "48", "--store", str(db), "--out", str(tmp_path / "out"), "--progress", "none"]
     proc = subprocess.Popen(cli, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 300
     while _count(db, "SELECT COUNT(*) FROM verdicts") < 4:
@@ -70,23 +54,8 @@ def test_kill_9_then_resume(tiny_suite: Path, tmp_path: Path) -> None:
     judged_before = len(before)
     assert 4 <= judged_before < 12, "the kill should land mid-run"
 
-    done = subprocess.run(
-        [
-            *cli[:4],
-            "--resume",
-            run.id,
-            "--store",
-            str(db),
-            "--out",
-            str(tmp_path / "out"),
-            "--progress",
-            "none",
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    done = subprocess.run([*cli[:4], "--resume", run.id, "--store", str(db), "--out", str(tmp_path / "out"),
+                           "--progress", "none", "--json"], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
 
     with Store(db) as store:
