@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -18,18 +16,3 @@ from _upstream import ScriptedServer
 def scripted() -> Iterator[ScriptedServer]:
     with ScriptedServer() as server:
         yield server
-
-
-def _targets_conftest() -> Any:
-    """The target tests' conftest, for its real llama.cpp server fixture (one fixture, not a copy)."""
-    import importlib.util
-
-    path = Path(__file__).resolve().parents[1] / "targets" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("riskscope_tests_targets_conftest", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-llama_server = _targets_conftest().llama_server

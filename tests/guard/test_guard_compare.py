@@ -44,3 +44,5 @@ def test_guard_compare_counts_the_blocks_the_proxy_made(scripted: ScriptedServer
     assert benign["n"] > 0 and harmful["n"] > 0
     text = riskscope("guard", "compare", unguarded.id, guarded.id, "--store", str(store))
     assert "false-block rate on benign items" in text.stdout and "miss rate" in text.stdout
+    by_other = riskscope("guard", "compare", unguarded.id, guarded.id, "--judge", "refusal", "--store", str(store))
+    assert by_other.returncode == 2 and "was not judged by 'refusal'" in by_other.stderr

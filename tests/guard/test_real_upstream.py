@@ -11,6 +11,7 @@ import pytest
 from _guard_proxy import Proxy
 
 from _cli import riskscope
+from _llama_server import LlamaServer
 from riskscope.store import Store
 
 pytestmark = pytest.mark.slow
@@ -27,19 +28,23 @@ POLICY = {
 }
 
 
-def test_real_upstream_streamed_and_whole_with_the_embedded_judge(llama_server: str, tmp_path: Path) -> None:
+def test_real_upstream_streamed_and_whole_with_the_embedded_judge(llama_server: LlamaServer, tmp_path: Path) -> None:
+    upstream = llama_server.url
     store = tmp_path / "guard.db"
     body = {
         "model": "smollm2",
         "messages": [{"role": "user", "content": "Name three colours of the rainbow."}],
-        "max_tokens": 40,
+        "max_tokens": 24,
         "temperature": 0.0,
         "seed": 0,
     }
-    direct = httpx.post(f"{llama_server}/chat/completions", json=body, timeout=120).json()
-    with Proxy(POLICY, llama_server, store, timeout_s=300) as proxy:
-        whole = httpx.post(f"{proxy.url}/chat/completions", json=body, timeout=120)
-        with httpx.stream("POST", f"{proxy.url}/chat/completions", json={**body, "stream": True}, timeout=120) as r:
+    # Twice: the first call warms the server's KV cache, after which a greedy answer repeats
+    # (tests/_llama_server.py); the proxy's call then meets the same warm cache.
+    httpx.post(f"{upstream}/chat/completions", json=body, timeout=600)
+    direct = httpx.post(f"{upstream}/chat/completions", json=body, timeout=600).json()
+    with Proxy(POLICY, upstream, store, timeout_s=300) as proxy:
+        whole = httpx.post(f"{proxy.url}/chat/completions", json=body, timeout=600)
+        with httpx.stream("POST", f"{proxy.url}/chat/completions", json={**body, "stream": True}, timeout=600) as r:
             raw = b"".join(r.iter_raw())
     assert whole.status_code == 200 and whole.headers["x-riskscope-action"] == "pass"
     # A pass forwards the model's own answer untouched.
@@ -56,9 +61,9 @@ def test_real_upstream_streamed_and_whole_with_the_embedded_judge(llama_server: 
     assert log[1].verdicts[-1]["windows"] >= 1
 
 
-def test_a_run_replays_through_the_proxy_as_an_openai_target(llama_server: str, tmp_path: Path) -> None:
+def test_a_run_replays_through_the_proxy_as_an_openai_target(llama_server: LlamaServer, tmp_path: Path) -> None:
     store = tmp_path / "runs.db"
-    with Proxy(POLICY, llama_server, store, timeout_s=300) as proxy:
+    with Proxy(POLICY, llama_server.url, store, timeout_s=300) as proxy:
         result = riskscope(
             "run", "--target", f"openai:smollm2@{proxy.url}", "--suite", "demo", "--limit", "3",
             "--judge", "refusal", "--store", str(store), "--out", str(tmp_path / "out"), "--max-tokens", "24",

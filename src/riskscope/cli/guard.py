@@ -52,6 +52,13 @@ def _rate(e: Any, count: int | None = None) -> str:
 def compare_command(
     unguarded: Annotated[str, typer.Argument(help="Run id of the suite without the guard (or 'latest').")],
     guarded: Annotated[str, typer.Argument(help="Run id of the same suite through the proxy (or 'latest').")],
+    judge: Annotated[
+        str | None,
+        typer.Option(
+            help="Whose verdicts count (a judge spec both runs used; default: the headline judge). Pick one "
+            "the guard does not use: grading a guard with its own judge is circular."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     store_path: Path = STORE_OPTION,
 ) -> None:
@@ -59,13 +66,17 @@ def compare_command(
     without vs with it, paired item by item (docs/guard.md)."""
     from riskscope.cli._common import echo, open_query, print_json, resolve_run
     from riskscope.cli._runstats import headline_judge
+    from riskscope.config import spec_label
     from riskscope.stats.guard_effect import guard_effect
 
     with open_query(store_path) as store:
         run_a, run_b = resolve_run(store, unguarded), resolve_run(store, guarded)
-        judge_a, judge_b = headline_judge(store, run_a), headline_judge(store, run_b)
+        judge_a, judge_b = (judge, judge) if judge else (headline_judge(store, run_a), headline_judge(store, run_b))
         if judge_a != judge_b:
-            raise ConfigError(f"the runs have different headline judges ({judge_a} vs {judge_b}): not comparable")
+            raise ConfigError(f"the runs have different headline judges ({judge_a} vs {judge_b}): pass --judge")
+        for run in (run_a, run_b):
+            if judge_a not in [spec_label(j) for j in store.get_run(run).config.get("judges", [])]:
+                raise ConfigError(f"run {run} was not judged by {judge_a!r}")
         effect = guard_effect(
             store.item_outcomes(run_a, judge_a), store.item_outcomes(run_b, judge_b), store.guard_blocked_items(run_b)
         )
