@@ -2,12 +2,13 @@
 
 Both numbers are measured against a direct-to-upstream baseline in the same run, as ratios:
 
-* **Added latency** (C = 1, upstream latency ``--latency-small``): N sequential non-streamed
-  requests straight to the upstream, then N through ``riskscope guard serve`` with the embedded
-  judge on input and output; p50/p99 of each and the added milliseconds.
+* **Added latency** (C = 1, upstream latency ``--latency-small``): N pairs of non-streamed requests,
+  one straight to the upstream and one through ``riskscope guard serve`` with the embedded judge on
+  input and output, back to back (order alternating), so load on a shared machine hits both alike;
+  p50/p99 of each side and of the per-pair difference.
 * **Throughput** (C = ``--c``, upstream latency ``--latency``): N requests at concurrency C, direct,
-  through the proxy with no judges (the proxy's own overhead) and with the embedded judge; requests/s
-  and the ratio to direct.
+  through the proxy with no judges (the proxy's own overhead) and with the embedded judge, the three
+  in turn for ``--rounds`` rounds; the median requests/s of each and its ratio to direct.
 
 The upstream is bench/throughput.py's fixed-latency server (a child process); the proxy is the real
 command in another child process, logging every decision to a temporary store. Streaming is not
@@ -112,14 +113,42 @@ def _quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def measure(n: int, c: int, latency_s: float, small_latency_s: float, folder: Path) -> dict[str, Any]:
-    out: dict[str, Any] = {"n": n, "concurrency": c, "latency_s": latency_s, "small_latency_s": small_latency_s}
-    # Added latency per request at C = 1.
+async def _paired_latencies(direct_url: str, proxy_url: str, n: int) -> tuple[list[float], list[float]]:
+    """C = 1, each request sent straight and through the proxy back to back (the order alternating),
+    so a burst of load on the shared machine hits both sides of a pair alike."""
+    direct, guarded = [], []
+    async with httpx.AsyncClient(timeout=60) as client:
+
+        async def one(url: str, i: int, policy: str | None) -> float:
+            headers = {"X-Riskscope-Policy": policy} if policy else {}
+            started = time.perf_counter()
+            reply = await client.post(f"{url}/chat/completions", json=_body(i), headers=headers)
+            if reply.status_code != 200:
+                raise RuntimeError(f"request {i} failed with {reply.status_code}: {reply.text[:200]}")
+            return time.perf_counter() - started
+
+        for i in range(20):  # warm-up: connections and the judge's first call
+            await one(direct_url, i, None)
+            await one(proxy_url, i, "embedded")
+        for i in range(n):
+            if i % 2:
+                guarded.append(await one(proxy_url, i, "embedded"))
+                direct.append(await one(direct_url, i, None))
+            else:
+                direct.append(await one(direct_url, i, None))
+                guarded.append(await one(proxy_url, i, "embedded"))
+    return direct, guarded
+
+
+def measure(n: int, c: int, latency_s: float, small_latency_s: float, rounds: int, folder: Path) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "n": n, "concurrency": c, "latency_s": latency_s, "small_latency_s": small_latency_s, "rounds": rounds,
+    }  # fmt: skip
+    # Added latency per request at C = 1, paired request by request.
     upstream, upstream_url = _start_server(small_latency_s)
     proxy, proxy_url = _start_proxy(upstream_url, folder / "a")
     try:
-        _, direct = asyncio.run(_requests(upstream_url, n, 1, None))
-        _, guarded = asyncio.run(_requests(proxy_url, n, 1, "embedded"))
+        direct, guarded = asyncio.run(_paired_latencies(upstream_url, proxy_url, n))
     finally:
         proxy.terminate()
         upstream.terminate()
@@ -128,17 +157,23 @@ def measure(n: int, c: int, latency_s: float, small_latency_s: float, folder: Pa
     for name, values in (("direct", direct), ("guarded", guarded)):
         out[f"{name}_p50_ms"] = round(1000 * statistics.median(values), 2)
         out[f"{name}_p99_ms"] = round(1000 * _quantile(values, 0.99), 2)
-    out["added_p50_ms"] = round(out["guarded_p50_ms"] - out["direct_p50_ms"], 2)
-    out["added_p99_ms"] = round(out["guarded_p99_ms"] - out["direct_p99_ms"], 2)
-    # Requests/s at concurrency C against the slower upstream.
+    added = [g - d for d, g in zip(direct, guarded, strict=True)]
+    out["added_p50_ms"] = round(1000 * statistics.median(added), 2)
+    out["added_p99_ms"] = round(1000 * _quantile(added, 0.99), 2)
+    # Requests/s at concurrency C against the slower upstream: the three modes in turn, `rounds`
+    # times, the median of each (the machine's load drifts between rounds).
     upstream, upstream_url = _start_server(latency_s)
     proxy, proxy_url = _start_proxy(upstream_url, folder / "b")
+    modes = {
+        "direct": (upstream_url, None),
+        "proxy_no_judges": (proxy_url, "none"),
+        "proxy_embedded": (proxy_url, "embedded"),
+    }
+    walls: dict[str, list[float]] = {name: [] for name in modes}
     try:
-        runs = {
-            "direct": asyncio.run(_requests(upstream_url, n, c, None)),
-            "proxy_no_judges": asyncio.run(_requests(proxy_url, n, c, "none")),
-            "proxy_embedded": asyncio.run(_requests(proxy_url, n, c, "embedded")),
-        }
+        for _ in range(rounds):
+            for name, (url, policy) in modes.items():
+                walls[name].append(asyncio.run(_requests(url, n, c, policy))[0])
     finally:
         proxy.terminate()
         upstream.terminate()
@@ -146,8 +181,9 @@ def measure(n: int, c: int, latency_s: float, small_latency_s: float, folder: Pa
         upstream.wait(10)
     ideal = n * latency_s / c
     out["ideal_rps"] = round(n / ideal, 1)
-    for name, (wall, _) in runs.items():
-        out[f"{name}_rps"] = round(n / wall, 1)
+    for name, values in walls.items():
+        out[f"{name}_rps"] = round(n / statistics.median(values), 1)
+        out[f"{name}_rps_rounds"] = [round(n / w, 1) for w in values]
     out["proxy_no_judges_vs_direct"] = round(out["proxy_no_judges_rps"] / out["direct_rps"], 3)
     out["proxy_embedded_vs_direct"] = round(out["proxy_embedded_rps"] / out["direct_rps"], 3)
     out["load_average_1m"] = round(os.getloadavg()[0], 2)
@@ -160,22 +196,24 @@ def main() -> None:
     parser.add_argument("--c", type=int, default=32)
     parser.add_argument("--latency", type=float, default=0.1, help="upstream latency for the throughput part")
     parser.add_argument("--latency-small", type=float, default=0.005, help="upstream latency for the C=1 part")
+    parser.add_argument("--rounds", type=int, default=3, help="throughput rounds (median reported)")
     parser.add_argument("--json", action="store_true", help="print JSON only")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "a").mkdir()
         (Path(tmp) / "b").mkdir()
-        r = measure(args.n, args.c, args.latency, args.latency_small, Path(tmp))
+        r = measure(args.n, args.c, args.latency, args.latency_small, args.rounds, Path(tmp))
     if args.json:
         print(json.dumps(r, indent=2))
         return
     print(
-        f"added latency, C=1, upstream {1000 * r['small_latency_s']:.0f} ms, embedded judge in and out (N={r['n']}):\n"
+        f"added latency, C=1, upstream {1000 * r['small_latency_s']:.0f} ms, embedded judge in and out "
+        f"(N={r['n']} pairs, direct and guarded back to back):\n"
         f"  direct  p50 {r['direct_p50_ms']:.1f} ms  p99 {r['direct_p99_ms']:.1f} ms\n"
         f"  guarded p50 {r['guarded_p50_ms']:.1f} ms  p99 {r['guarded_p99_ms']:.1f} ms\n"
-        f"  added   p50 {r['added_p50_ms']:+.1f} ms  p99 {r['added_p99_ms']:+.1f} ms\n"
+        f"  added (per pair) p50 {r['added_p50_ms']:+.1f} ms  p99 {r['added_p99_ms']:+.1f} ms\n"
         f"throughput, C={r['concurrency']}, upstream {1000 * r['latency_s']:.0f} ms "
-        f"(ideal {r['ideal_rps']:.0f} req/s):\n"
+        f"(ideal {r['ideal_rps']:.0f} req/s; median of {r['rounds']} rounds, modes in turn):\n"
         f"  direct            {r['direct_rps']:.1f} req/s\n"
         f"  proxy, no judges  {r['proxy_no_judges_rps']:.1f} req/s  ({r['proxy_no_judges_vs_direct']:.3f} x direct)\n"
         f"  proxy, embedded   {r['proxy_embedded_rps']:.1f} req/s  ({r['proxy_embedded_vs_direct']:.3f} x direct)\n"

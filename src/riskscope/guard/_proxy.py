@@ -13,6 +13,7 @@ holds a hash of the request body, and any error text is redacted of the key befo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Callable
@@ -25,6 +26,7 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
+from riskscope.config import TargetConfig
 from riskscope.core import Message, stable_hash
 from riskscope.errors import ConfigError
 from riskscope.guard._checks import CheckResult, JudgePool, case_of, run_check
@@ -44,6 +46,10 @@ from riskscope.guard._wire import (
 from riskscope.guard.policy import Action, GuardPolicy, PolicyFile
 from riskscope.store import GuardDecision, Store
 from riskscope.targets import Redactor
+
+# The targets' sharded connection pool (httpcore rescans a whole pool per request: pools of 8 keep
+# that cheap at C=32 and beyond); private to targets, shared here rather than written twice.
+from riskscope.targets._http import PooledClient, make_client
 
 __all__ = ["DecisionWriter", "create_proxy_app"]
 
@@ -133,7 +139,11 @@ def create_proxy_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         timeout = httpx.Timeout(upstream_timeout_s, connect=min(10.0, upstream_timeout_s))
-        state["client"] = httpx.AsyncClient(limits=limits, timeout=timeout)
+        state["client"] = httpx.AsyncClient(limits=limits, timeout=timeout)  # GET /models: rare
+        config = TargetConfig(
+            name="openai", arg=base, concurrency=max_connections, read_timeout_s=upstream_timeout_s, max_retries=0
+        )
+        state["pool"] = make_client(config, base_url=base, api_key=None)
         writer = DecisionWriter(store_path)
         writer.start()
         state["writer"] = writer
@@ -141,6 +151,7 @@ def create_proxy_app(
             yield
         finally:
             await state["client"].aclose()
+            await state["pool"].aclose()
             await writer.aclose()
             await pool.aclose()
 
@@ -213,7 +224,7 @@ def create_proxy_app(
         if req.stream:
             return await _stream(request, req, case)
         try:
-            reply = await state["client"].post(base + "/chat/completions", json=body, headers=forwarded(request))
+            reply = await state["pool"].request("POST", "/chat/completions", json=body, headers=forwarded(request))
         except httpx.HTTPError as exc:
             reason = redactor(request)(f"upstream unreachable ({type(exc).__name__}: {exc})")
             log(req, status=None, reason=reason, error=True)
@@ -260,20 +271,21 @@ def create_proxy_app(
         return StreamingResponse(events(), media_type="text/event-stream", headers={"X-Riskscope-Action": "block"})
 
     async def _stream(request: Request, req: _Request, case: Any) -> Response:
-        client: httpx.AsyncClient = state["client"]
+        pool: PooledClient = state["pool"]
         redact = redactor(request)
+        opened = contextlib.AsyncExitStack()
         try:
-            upstream_request = client.build_request(
-                "POST", base + "/chat/completions", json=req.body, headers=forwarded(request)
+            reply = await opened.enter_async_context(
+                pool.stream("POST", "/chat/completions", json=req.body, headers=forwarded(request))
             )
-            reply = await client.send(upstream_request, stream=True)
         except httpx.HTTPError as exc:
+            await opened.aclose()
             reason = redact(f"upstream unreachable ({type(exc).__name__}: {exc})")
             log(req, status=None, reason=reason, error=True)
             return JSONResponse(error_body(reason, "upstream_error"), status_code=502)
         if reply.status_code != 200:
             content = await reply.aread()
-            await reply.aclose()
+            await opened.aclose()
             log(req, status=reply.status_code, reason=f"upstream answered {reply.status_code}", error=True)
             return Response(content, status_code=reply.status_code, media_type="application/json")
 
@@ -282,8 +294,8 @@ def create_proxy_app(
                 async for chunk in _held_events(reply, req, case, redact, log):
                     yield chunk
             finally:
+                await opened.aclose()  # the upstream connection goes back to its pool
                 if not req.logged:  # the client went away mid-answer
-                    await reply.aclose()
                     log(req, status=200, reason="client disconnected before the answer ended")
 
         return StreamingResponse(
