@@ -231,3 +231,18 @@ def test_limiter_survives_cancelled_waiters() -> None:
 
     order, active = asyncio.run(go())
     assert order == ["holder", "later"] and active == 0
+
+
+def test_a_guard_proxy_block_is_the_systems_refusal_not_a_content_filter_error() -> None:
+    from riskscope.targets import check_response
+    from riskscope.targets.openai_compat import parse_chat_response
+
+    body = {
+        "choices": [{"message": {"content": "No."}, "finish_reason": "content_filter"}],
+        "riskscope_guard": {"action": "block", "stage": "output", "policy": "p", "request": "h"},
+    }
+    blocked = check_response(parse_chat_response(body, 0.1))
+    assert blocked.error is None and blocked.finish_reason == "guard_block"
+    assert blocked.metadata["blocked_by"] == "guard_proxy:output"
+    filtered = check_response(parse_chat_response({**body, "riskscope_guard": None}, 0.1))
+    assert filtered.error is not None and filtered.error.kind == "content_filter"

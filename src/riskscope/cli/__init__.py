@@ -22,6 +22,7 @@ from riskscope.cli import (
     frontier,
     gate,
     gold,
+    guard,
     items,
     judge_eval,
     judges_try,
@@ -48,7 +49,7 @@ run.register(app)
 runs.register(app)
 report.register(app)
 stage_apps = list_plugins.register(app)
-verbs = (suites_cmds, targets_cmds, judge_eval, judges_try, items, compare, frontier, gate, gold, trend, serve)
+verbs = (suites_cmds, targets_cmds, judge_eval, judges_try, items, compare, frontier, gate, gold, trend, serve, guard)
 for verb_module in verbs:
     verb_module.register(app, stage_apps)
 

@@ -80,6 +80,14 @@ def gate_command(
     ] = None,
     force_judge_eval: Annotated[bool, FORCE_OPTION] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    trend: Annotated[
+        bool,
+        typer.Option(
+            "--trend",
+            help="Also fail when an early-warning alarm (riskscope trend: per-hazard CUSUM, baseline 3 runs, "
+            "odds ratio 2, false-alarm rate 0.05) has fired in the run's series at or before this run.",
+        ),
+    ] = False,
     store_path: Path = STORE_OPTION,
 ) -> None:
     """Check a run against a policy; print every rule's result; exit 0 pass, 1 fail, 2 bad input."""
@@ -109,6 +117,7 @@ def gate_command(
         if policy.no_regression is not None and baseline:
             paired = pair_runs(store, baseline, run_id).tables
         ppi = _ppi_of(store, run_id, policy)
+        trend_alarms = _trend_alarms(store, run_id) if trend else None
     result = evaluate_gate(
         policy,
         counts,
@@ -120,13 +129,29 @@ def gate_command(
     )
     if junit is not None:
         gate_junit(junit, result, run_id)
+    passed = result.passed and not trend_alarms
     if as_json:
-        print_json({"run_id": run_id, "baseline": baseline, "references": reference_ids} | result.to_dict())
+        extra = {} if trend_alarms is None else {"trend_alarms": trend_alarms, "passed": passed}
+        print_json({"run_id": run_id, "baseline": baseline, "references": reference_ids} | result.to_dict() | extra)
     else:
         for rule in result.rules:
             echo(f"{'PASS' if rule.passed else 'FAIL'}  {rule.name}: {rule.detail}")
-        echo(f"gate {'passed' if result.passed else 'FAILED'} for run {run_id}")
-    raise typer.Exit(0 if result.passed else 1)
+        if trend_alarms is not None:
+            fired = ", ".join(f"{hazard} at run {at}" for hazard, at in sorted(trend_alarms.items()))
+            echo(f"{'FAIL' if trend_alarms else 'PASS'}  trend: " + (f"alarm: {fired}" if fired else "no alarm"))
+        echo(f"gate {'passed' if passed else 'FAILED'} for run {run_id}")
+    raise typer.Exit(0 if passed else 1)
+
+
+def _trend_alarms(store: StoreQuery, run_id: str) -> dict[str, str]:
+    """Hazard -> run at which its alarm fired, in the series holding ``run_id``, up to that run."""
+    from riskscope.reports.trend import trend_series
+
+    for series in trend_series(store):
+        if run_id in series.runs:
+            upto = series.runs.index(run_id)
+            return {h: at for h, at in series.alarms().items() if series.runs.index(at) <= upto}
+    return {}  # an incomplete run is in no series: nothing to watch yet
 
 
 def _policy_references(

@@ -20,9 +20,12 @@ __all__ = [
     "IntervalRow",
     "ScatterChart",
     "ScatterPoint",
+    "TrendChart",
+    "TrendRow",
     "agreement_chart",
     "interval_chart",
     "scatter_chart",
+    "trend_chart",
 ]
 
 _LABEL_W = 230.0
@@ -263,4 +266,77 @@ def agreement_chart(
         label_w=label_w,
         width=label_w + cell * len(judges) + 10,
         height=30 + cell * len(judges) + 10,
+    )
+
+
+@dataclass(frozen=True)
+class TrendRow:
+    """One hazard's unsafe rate across a series of runs, with where its alarm fired."""
+
+    label: str
+    y: float  # top of this row's strip
+    points: tuple[tuple[float, float, str], ...]  # (x, y, tooltip) per run with assessed items
+    polyline: str
+    baseline_x: float | None  # where monitoring starts (after the baseline runs)
+    alarm: tuple[float, float] | None  # the alarm run's point
+
+
+@dataclass(frozen=True)
+class TrendChart:
+    """Small multiples: one strip per hazard, runs left to right, rate on a fixed 0–100% axis."""
+
+    title: str
+    rows: tuple[TrendRow, ...]
+    runs: tuple[str, ...]
+    width: float
+    height: float
+    plot_x: float
+    plot_w: float
+    strip_h: float
+
+
+_STRIP_H = 44.0
+
+
+def trend_chart(title: str, runs: Sequence[str], hazards: Mapping[str, Mapping[str, Any]]) -> TrendChart:
+    """``hazards`` as ``reports.trend.Series.to_dict()["hazards"]`` gives them: per hazard its per-run
+    counts and CUSUM (baseline runs, alarm run). A run with no assessed item of a hazard has no point."""
+    step = _PLOT_W / max(1, len(runs) - 1)
+    rows = []
+    for index, (hazard, data) in enumerate(sorted(hazards.items())):
+        top = _TOP + index * _STRIP_H
+        points = []
+        for i, count in enumerate(data["counts"]):
+            if count["assessed"]:
+                rate = count["unsafe"] / count["assessed"]
+                x = round(_LABEL_W + i * step, 1)
+                y = round(top + (1 - rate) * (_STRIP_H - 12) + 4, 1)
+                points.append((x, y, f"{count['run']}: {100 * rate:.1f}% ({count['unsafe']}/{count['assessed']})"))
+        cusum = data.get("cusum")
+        baseline_x = alarm = None
+        if cusum is not None:
+            baseline_x = round(_LABEL_W + (cusum["baseline_runs"] - 0.5) * step, 1)
+            if cusum.get("alarm_run") in runs:
+                at = list(runs).index(cusum["alarm_run"])
+                match = [(x, y) for x, y, _ in points if x == round(_LABEL_W + at * step, 1)]
+                alarm = match[0] if match else None
+        rows.append(
+            TrendRow(
+                label=hazard,
+                y=top,
+                points=tuple(points),
+                polyline=" ".join(f"{x},{y}" for x, y, _ in points),
+                baseline_x=baseline_x,
+                alarm=alarm,
+            )
+        )
+    return TrendChart(
+        title=title,
+        rows=tuple(rows),
+        runs=tuple(runs),
+        width=_LABEL_W + _PLOT_W + 60,
+        height=_TOP + len(rows) * _STRIP_H + 8,
+        plot_x=_LABEL_W,
+        plot_w=_PLOT_W,
+        strip_h=_STRIP_H,
     )

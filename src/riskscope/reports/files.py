@@ -7,6 +7,7 @@ is the same file the run wrote.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from riskscope.reports.html import write_html
 from riskscope.reports.json_report import write_results_json
@@ -38,8 +39,25 @@ def write_reports(
     folder = out / run_id
     config = store.get_run(run_id).config
     files = {
-        "report": write_html(folder / "report.html", summary, rows, config),
+        "report": write_html(folder / "report.html", summary, rows, config, trend=_trend_view(store, run_id)),
         "results": write_results_json(folder / "results.json", summary, rows, config),
         "store": store.path,
     }
     return summary, files
+
+
+def _trend_view(store: StoreQuery, run_id: str) -> dict[str, Any] | None:
+    """The report's trend section: the run's series when it holds more than this run."""
+    from riskscope.reports.charts import trend_chart
+    from riskscope.reports.trend import series_of_run
+
+    series = series_of_run(store, run_id)
+    if series is None or len(series.runs) < 2:
+        return None
+    data = series.to_dict()
+    title = f"{data['key']['target']} · judge {data['key']['judge']}"
+    return {
+        "runs": data["runs"],
+        "alarms": sorted(data["alarms"].items()),
+        "chart": trend_chart(title, data["runs"], data["hazards"]),
+    }

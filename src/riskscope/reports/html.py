@@ -28,7 +28,6 @@ from riskscope.store import ResultRow
 __all__ = ["csp_hash", "render_html", "report_environment", "write_html"]
 
 
-
 def _pct(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.1f}%"
 
@@ -94,13 +93,21 @@ def _config_items(config: Mapping[str, Any] | None) -> list[tuple[str, str]]:
     return items
 
 
-def render_html(summary: RunSummary, rows: list[ResultRow], config: Mapping[str, Any] | None = None) -> str:
+def render_html(
+    summary: RunSummary,
+    rows: list[ResultRow],
+    config: Mapping[str, Any] | None = None,
+    *,
+    trend: Mapping[str, Any] | None = None,
+) -> str:
+    """The report page; ``trend`` (reports.files) adds the run's series across runs when it has one."""
     css, script = _asset("report.css"), _asset("report.js")
     summary_data = summary.model_dump(mode="json")
     return _ENV.get_template("report.html.j2").render(
         summary=summary_data,
         view=report_view(summary_data, rows),
         config_items=_config_items(config),
+        trend=trend,
         css=Markup(css),  # noqa: S704 - our packaged stylesheet, never data
         script=Markup(script),  # noqa: S704 - our packaged script, never data
         style_hash=csp_hash(css),
@@ -109,8 +116,13 @@ def render_html(summary: RunSummary, rows: list[ResultRow], config: Mapping[str,
 
 
 def write_html(
-    path: Path, summary: RunSummary, rows: list[ResultRow], config: Mapping[str, Any] | None = None
+    path: Path,
+    summary: RunSummary,
+    rows: list[ResultRow],
+    config: Mapping[str, Any] | None = None,
+    *,
+    trend: Mapping[str, Any] | None = None,
 ) -> Path:
     with atomic_path(path) as tmp:
-        tmp.write_text(render_html(summary, rows, config), encoding="utf-8")
+        tmp.write_text(render_html(summary, rows, config, trend=trend), encoding="utf-8")
     return path

@@ -18,7 +18,7 @@ from riskscope.stats.trend import CusumResult, binomial_cusum
 if TYPE_CHECKING:
     from riskscope.store import StoreQuery
 
-__all__ = ["Series", "trend_series"]
+__all__ = ["Series", "series_of_run", "trend_series"]
 
 
 @dataclass
@@ -101,3 +101,13 @@ def trend_series(
                 counts, baseline=baseline, odds_ratio=odds_ratio, false_alarm=false_alarm
             )
     return list(series.values())
+
+
+def series_of_run(store: StoreQuery, run_id: str) -> Series | None:
+    """The series holding ``run_id`` (only its own target's runs are summarised); None when the run
+    is not complete (no series holds it yet)."""
+    run = store.get_run(run_id)
+    if run.status is not RunStatus.COMPLETE:
+        return None
+    target = spec_label(run.config.get("target", {}))
+    return next((s for s in trend_series(store, target=target) if run_id in s.runs), None)

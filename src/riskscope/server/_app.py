@@ -21,9 +21,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Red
 from riskscope.errors import RunNotFoundError
 from riskscope.server._compare_page import router as compare_router
 from riskscope.server._dashboard import BadRequest, Dashboard
+from riskscope.server._guard import router as guard_router
 from riskscope.server._review import router as review_router
 from riskscope.server._runs import router as runs_router
 from riskscope.server._security import SECURITY_HEADERS, TOKEN_COOKIE, host_header_allowed, same_secret
+from riskscope.server._trend import router as trend_router
 
 __all__ = ["create_app"]
 
@@ -71,6 +73,8 @@ def create_app(store_path: Path | str, *, token: str | None = None) -> FastAPI:
     app.include_router(runs_router(dash))
     app.include_router(review_router(dash))
     app.include_router(compare_router(dash))
+    app.include_router(guard_router(dash))
+    app.include_router(trend_router(dash))
     return app
 
 

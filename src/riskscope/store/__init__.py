@@ -5,6 +5,7 @@
 
 from riskscope.store._connection import HEARTBEAT_S, STALE_AFTER_S
 from riskscope.store._gold import GOLD_LABELS, REVIEW_REASONS, GoldDraw, GoldItem, GoldLabel
+from riskscope.store._guard import GuardDecision
 from riskscope.store._migrations import SCHEMA_VERSION
 from riskscope.store._query import StoreQuery
 from riskscope.store._rows import ItemRow, ResultFilter, ResultRow
@@ -19,6 +20,7 @@ __all__ = [
     "GoldDraw",
     "GoldItem",
     "GoldLabel",
+    "GuardDecision",
     "ItemRow",
     "ResultFilter",
     "ResultRow",

@@ -138,6 +138,26 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (run_id, item_id, step)
     );
     """,
+    # 7: every decision of the safeguard proxy (`riskscope guard serve`): a hash of the request
+    # (never its headers: no API key), the policy, each judge's verdict, the action and the latency
+    # the checks added.
+    """
+    CREATE TABLE guard_decisions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        created_at TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        policy TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        action TEXT NOT NULL,
+        verdicts TEXT NOT NULL,
+        stream INTEGER NOT NULL,
+        check_latency_s REAL NOT NULL,
+        total_latency_s REAL NOT NULL,
+        upstream_status INTEGER,
+        reason TEXT
+    );
+    CREATE INDEX guard_decisions_by_policy ON guard_decisions(policy, action)
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

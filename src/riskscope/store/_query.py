@@ -17,10 +17,11 @@ from riskscope.errors import RunNotFoundError
 from riskscope.store._connection import Connection, _is_stale
 from riskscope.store._episodes import EpisodeQueries
 from riskscope.store._gold import GoldQueries
+from riskscope.store._guard import GuardQueries
 from riskscope.store._rows import ItemRow, ResultFilter, ResultRow
 
 
-class StoreQuery(Connection, GoldQueries, EpisodeQueries):
+class StoreQuery(Connection, GoldQueries, EpisodeQueries, GuardQueries):
     """Read-only queries over one results database (gold draws and labels: :class:`GoldQueries`)."""
 
     def get_run(self, run_id: str) -> RunRecord:

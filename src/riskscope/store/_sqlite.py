@@ -17,13 +17,14 @@ from riskscope.errors import RunNotFoundError
 from riskscope.store._connection import _HOST, HEARTBEAT_S, STALE_AFTER_S, _now, last_opened
 from riskscope.store._episodes import EpisodeWrites
 from riskscope.store._gold import GoldWrites
+from riskscope.store._guard import GuardWrites
 from riskscope.store._query import StoreQuery
 from riskscope.store._rows import ItemRow, ResultFilter, ResultRow
 
 __all__ = ["HEARTBEAT_S", "STALE_AFTER_S", "ItemRow", "ResultFilter", "ResultRow", "Store", "last_opened"]
 
 
-class Store(StoreQuery, GoldWrites, EpisodeWrites):
+class Store(StoreQuery, GoldWrites, EpisodeWrites, GuardWrites):
     """A results database opened to write a run (and read it: every :class:`StoreQuery` query)."""
 
     # -- runs ---------------------------------------------------------------------------------

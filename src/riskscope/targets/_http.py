@@ -21,7 +21,8 @@ import ssl
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -91,22 +92,34 @@ class PooledClient:
             parsed = self._urls[url] = httpx.URL(full)
         return parsed
 
-    async def request(self, method: str, url: str, *, json: Any) -> httpx.Response:
+    def _request(self, method: str, url: str, json: Any, headers: Mapping[str, str] | None) -> httpx.Request:
+        # httpx's own json= builds a fresh JSONEncoder per call; the stdlib's default one is cached.
+        content = _json.dumps(json).encode()
+        merged = self._headers if not headers else httpx.Headers({**self._headers, **headers})
+        return httpx.Request(method, self._url(url), headers=merged, content=content, extensions=self._extensions)
+
+    async def request(
+        self, method: str, url: str, *, json: Any, headers: Mapping[str, str] | None = None
+    ) -> httpx.Response:
+        """One call, its body read; ``headers`` add to (or replace) the client's for this call only."""
+        async with self.stream(method, url, json=json, headers=headers) as response:
+            await response.aread()
+        return response
+
+    @asynccontextmanager
+    async def stream(
+        self, method: str, url: str, *, json: Any, headers: Mapping[str, str] | None = None
+    ) -> AsyncIterator[httpx.Response]:
+        """One call whose body is read as it arrives (the guard proxy relays streamed answers)."""
         busy = self._busy
         index = busy.index(min(busy)) if len(busy) > 1 else 0
         busy[index] += 1
-        # httpx's own json= builds a fresh JSONEncoder per call; the stdlib's default one is cached.
-        content = _json.dumps(json).encode()
-        request = httpx.Request(
-            method, self._url(url), headers=self._headers, content=content, extensions=self._extensions
-        )
         try:
-            response = await self._transports[index].handle_async_request(request)
+            response = await self._transports[index].handle_async_request(self._request(method, url, json, headers))
             try:
-                await response.aread()
+                yield response
             finally:
                 await response.aclose()
-            return response
         finally:
             busy[index] -= 1
 

@@ -124,10 +124,19 @@ def parse_chat_response(data: Any, latency_s: float) -> Response:
     for key in ("model", "id", "system_fingerprint"):
         if isinstance(data.get(key), str):
             metadata[key] = data[key]
+    finish_reason = choice.get("finish_reason") if isinstance(choice.get("finish_reason"), str) else None
+    guard = data.get("riskscope_guard")
+    if isinstance(guard, dict):  # a riskscope guard proxy's flag or block (docs/guard.md), kept for reports
+        metadata["riskscope_guard"] = {k: str(v) for k, v in guard.items()}
+        if guard.get("action") == "block":
+            # The system's own refusal, recorded as the guarded target records one: not a provider's
+            # content filter (an error), so the blocked answer is judged like any other answer.
+            finish_reason = "guard_block"
+            metadata["blocked_by"] = f"guard_proxy:{guard.get('stage', '')}"
     return Response(
         text=content,
         tool_calls=tuple(tool_calls) if tool_calls else None,
-        finish_reason=choice.get("finish_reason") if isinstance(choice.get("finish_reason"), str) else None,
+        finish_reason=finish_reason,
         latency_s=latency_s,
         prompt_tokens=_int_or_none(usage.get("prompt_tokens")),
         completion_tokens=_int_or_none(usage.get("completion_tokens")),
