@@ -42,7 +42,15 @@ def test_guard_compare_counts_the_blocks_the_proxy_made(scripted: ScriptedServer
     benign = figures["false_block_rate"]
     assert round(harmful["point"] * harmful["n"]) + figures["false_blocks"] == len(blocked)
     assert benign["n"] > 0 and harmful["n"] > 0
-    text = riskscope("guard", "compare", unguarded.id, guarded.id, "--store", str(store))
+    page = tmp_path / "guard.html"
+    text = riskscope("guard", "compare", unguarded.id, guarded.id, "--store", str(store), "--html", str(page))
     assert "false-block rate on benign items" in text.stdout and "miss rate" in text.stdout
+    # The HTML page carries the same figures as the JSON, with their intervals.
+    html = page.read_text(encoding="utf-8")
+    assert "False-block rate on benign items" in html and "Miss rate" in html
+    shown = f"{figures['false_blocks']} / {benign['n']}"
+    assert shown in html, shown
+    assert f"{100 * benign['low']:.1f}%" in html and f"{100 * benign['high']:.1f}%" in html
+    assert "<script" not in html
     by_other = riskscope("guard", "compare", unguarded.id, guarded.id, "--judge", "refusal", "--store", str(store))
     assert by_other.returncode == 2 and "was not judged by 'refusal'" in by_other.stderr

@@ -60,13 +60,16 @@ def compare_command(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write the figures as an HTML report page to this file.")
+    ] = None,
     store_path: Path = STORE_OPTION,
 ) -> None:
     """The guard's false-block rate on benign items, miss rate on harmful ones, and the unsafe rate
     without vs with it, paired item by item (docs/guard.md)."""
     from riskscope.cli._common import echo, open_query, print_json, resolve_run
     from riskscope.cli._runstats import headline_judge
-    from riskscope.config import spec_label
+    from riskscope.config import RunConfig, spec_label
     from riskscope.stats.guard_effect import guard_effect
 
     with open_query(store_path) as store:
@@ -74,12 +77,24 @@ def compare_command(
         judge_a, judge_b = (judge, judge) if judge else (headline_judge(store, run_a), headline_judge(store, run_b))
         if judge_a != judge_b:
             raise ConfigError(f"the runs have different headline judges ({judge_a} vs {judge_b}): pass --judge")
-        for run in (run_a, run_b):
-            if judge_a not in [spec_label(j) for j in store.get_run(run).config.get("judges", [])]:
+        configs = [RunConfig.of_run(store.get_run(run)) for run in (run_a, run_b)]
+        for run, config in zip((run_a, run_b), configs, strict=True):
+            if judge_a not in [spec_label(j) for j in config.judges]:
                 raise ConfigError(f"run {run} was not judged by {judge_a!r}")
         effect = guard_effect(
             store.item_outcomes(run_a, judge_a), store.item_outcomes(run_b, judge_b), store.guard_blocked_items(run_b)
         )
+    if html is not None:
+        from riskscope.reports.guard_page import render_guard_html, write_guard_html
+
+        page = render_guard_html(
+            effect,
+            unguarded=run_a,
+            guarded=run_b,
+            judge=judge_a,
+            targets=(spec_label(configs[0].target), spec_label(configs[1].target)),
+        )
+        write_guard_html(html, page)
     if as_json:
         print_json({"unguarded": run_a, "guarded": run_b, "judge": judge_a, **effect.to_dict()})
         return
