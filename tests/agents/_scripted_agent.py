@@ -98,7 +98,11 @@ LOOKUP = {
     "function": {
         "name": "lookup",
         "description": "Look something up in an invented catalogue.",
-        "parameters": {"type": "object", "properties": {"query": {"type": "string"}, "limit": {"type": "integer"}}, "required": ["query"]},
+        "parameters": {
+            "type": "object",
+            "properties": {"query": {"type": "string"}, "limit": {"type": "integer"}},
+            "required": ["query"],
+        },
     },
 }
 EXPLODE = {

@@ -149,7 +149,9 @@ def test_malformed_calls_are_recorded_and_answered_with_errors_without_the_envir
     assert reasons[1] == "unknown tool 'launch_rocket'"
     assert reasons[2] == "missing required arguments: query"
     assert reasons[3] == "arguments are a JSON list, not an object"
-    assert all(s.response is None and s.note["observation"] == f"Error: {r}" for s, r in zip(steps[1:5], reasons))
+    assert all(
+        s.response is None and s.note["observation"] == f"Error: {r}" for s, r in zip(steps[1:5], reasons, strict=True)
+    )
     assert SEEN["emulator"] == []  # no malformed call reached the environment
     assert stats.called == 2
     assert row.response.metadata["episode"]["summary"] == "rounds=2 tool_calls=4 malformed=4"
