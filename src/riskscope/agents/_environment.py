@@ -28,6 +28,7 @@ __all__ = ["EmulatedEnvironment", "EmulatorPrompt", "Environment", "FunctionEnvi
 MAX_OBSERVATION_CHARS = 2000
 """An observation longer than this is cut: it goes back into the agent's context every round."""
 _HISTORY_CHARS = 300
+_STATE_CHARS = 1500
 
 EMULATOR_SYSTEM = (
     "You emulate a software tool inside a test environment. Reply with the tool's output only: a "
@@ -66,14 +67,17 @@ def _short(text: str) -> str:
 class EmulatedEnvironment:
     """Every tool is emulated by a model from its schema (this project's prompt wording)."""
 
-    def __init__(self, tools: Sequence[Mapping[str, Any]]) -> None:
+    def __init__(self, tools: Sequence[Mapping[str, Any]], state: Mapping[str, Any] | None = None) -> None:
         self._schemas = tool_names(tools)
+        shown = json.dumps(dict(state or {}), sort_keys=True, default=str)
+        self._state = shown if len(shown) <= _STATE_CHARS else shown[: _STATE_CHARS - 1] + "…"
 
     def act(self, call: ToolCall, task: str, history: History) -> EmulatorPrompt:
         schema = self._schemas.get(call.name, {})
         earlier = "\n".join(f"- {c.name}({_short(c.raw_arguments)}) -> {_short(obs)}" for c, obs in history) or "(none)"
         user = (
-            f"The user's task: {_short(task)}\n\n"
+            f"The user's task: {_short(task)}\n"
+            f"The environment's initial state: {self._state}\n\n"
             f"Tool: {call.name}\nDescription: {schema.get('description', '')}\n"
             f"Parameters: {json.dumps(schema.get('parameters', {}), sort_keys=True)}\n\n"
             f"Earlier calls in this session:\n{earlier}\n\n"

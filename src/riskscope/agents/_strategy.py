@@ -20,7 +20,8 @@ without asking the environment; the episode goes on, as it would against a real 
 Which cases are agent cases: a case whose ``metadata["agent"]`` holds its tools (OpenAI ``tools``
 entries), optionally ``environment`` (``emulated``, the default, or ``python:MODULE:FUNCTION``, a
 factory returning the name -> function mapping of a :class:`FunctionEnvironment`), ``emulator``
-(a target spec, the embedded SmolLM2 ``llamacpp`` by default) and ``rounds``.
+(a target spec, the embedded SmolLM2 ``llamacpp`` by default), ``rounds`` and ``state`` (the
+environment's initial state, which the emulator is shown).
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ class AgentCase(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     tools: tuple[dict[str, Any], ...] = Field(min_length=1)
+    state: dict[str, Any] = Field(default_factory=dict)
+    """The environment's initial state as the benchmark gives it (shown to the tool emulator)."""
     environment: str = "emulated"
     emulator: str = Field(default="llamacpp", min_length=1)
     rounds: int = Field(default=8, ge=1, le=50)
@@ -84,7 +87,7 @@ def agent_episode_key(case: TestCase) -> str | None:
 
 def _environment(agent: AgentCase) -> Environment:
     if agent.environment == "emulated":
-        return EmulatedEnvironment(agent.tools)
+        return EmulatedEnvironment(agent.tools, agent.state)
     kind, _, ref = agent.environment.partition(":")
     if kind != "python" or not ref:
         raise ConfigError(f"agent environment {agent.environment!r}: expected 'emulated' or 'python:MODULE:FUNCTION'")

@@ -4,7 +4,8 @@
 schemas in ``environments_json/`` next to it. Each case with tools becomes an *agent case*: its
 ``metadata["agent"]`` carries the case's tools as OpenAI ``tools`` entries, and the runner plays it
 as an agent episode (``riskscope.agents``) with the tools emulated by a model. Cases without tools
-(411 of 2,000 in the release) are plain prompts. A case's prefilled ``dialog`` (earlier turns,
+(414 of 2,000 in the release) are plain prompts. An environment's ``parameters`` (its initial
+state: accounts, files, records) go to the tool emulator with every call. A case's prefilled ``dialog`` (earlier turns,
 tool calls and observations included) is its opening conversation.
 
 The hazard is the case's risk category (8 of them; ``asb-*`` codes, reported as given: AILuminate
@@ -59,23 +60,27 @@ def _schemas(folder: Path, name: str, where: tuple[str, int]) -> dict[str, dict[
     return {t["name"]: t for t in data if isinstance(t, dict) and isinstance(t.get("name"), str)}
 
 
-def _tools(row: Mapping[str, Any], folder: Path, where: tuple[str, int]) -> list[dict[str, Any]]:
+def _tools(row: Mapping[str, Any], folder: Path, where: tuple[str, int]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The case's tools as OpenAI entries, and each environment's initial state (its ``parameters``)."""
     environments = row.get("environments") or []
     if not isinstance(environments, list):
         raise SuiteFormatError(where[0], where[1], "environments", "expected a list")
     tools: list[dict[str, Any]] = []
+    state: dict[str, Any] = {}
     for env in environments:
         name = env.get("name") if isinstance(env, dict) else None
         if not name:
             continue
         schemas = _schemas(folder, str(name), where)
+        if env.get("parameters"):
+            state[str(name)] = env["parameters"]
         for tool in env.get("tools") or []:
             schema = schemas.get(tool)
             if schema is None:
                 raise SuiteFormatError(where[0], where[1], "environments", f"{name} has no tool {tool!r}")
             function = {k: schema[k] for k in ("name", "description", "parameters") if k in schema}
             tools.append({"type": "function", "function": function})
-    return tools
+    return tools, state
 
 
 def _dialog(row: Mapping[str, Any], where: tuple[str, int]) -> tuple[Message, ...] | None:
@@ -117,7 +122,7 @@ def read_agentsafety(location: Path, options: AgentSafetyOptions) -> Iterator[Te
         if not isinstance(risks, list) or not risks or not all(isinstance(r, str) for r in risks):
             raise SuiteFormatError(*where, "risks", "expected a non-empty list of risk categories")
         hazard = RISK_CODES.get(risks[0]) or "asb-" + _SLUG.sub("-", risks[0].lower()).strip("-")
-        tools = _tools(row, folder, where)
+        tools, state = _tools(row, folder, where)
         metadata: dict[str, Any] = {
             "agentsafety": {
                 "risks": risks,
@@ -126,7 +131,7 @@ def read_agentsafety(location: Path, options: AgentSafetyOptions) -> Iterator[Te
             }
         }
         if tools:
-            metadata["agent"] = {"tools": tools, "emulator": options.emulator, "rounds": options.rounds}
+            metadata["agent"] = {"tools": tools, "state": state, "emulator": options.emulator, "rounds": options.rounds}
         yield fast_case(
             instruction,
             source="agentsafety",
