@@ -75,7 +75,8 @@ def test_kill_9_mid_episode_then_resume_repeats_no_committed_call(tmp_path: Path
         deadline = time.monotonic() + 120
         while len(server.requests) < CALLS_PER_EPISODE + 3:  # mid-way through an episode
             if proc.poll() is not None or time.monotonic() > deadline:
-                _out, err = proc.communicate()
+                proc.kill()  # a stalled run still holds its pipes: communicate() would wait on it forever
+                _out, err = proc.communicate(timeout=60)
                 pytest.fail(f"run ended or stalled before the kill: rc={proc.returncode} {err.decode()[-2000:]}")
             time.sleep(0.01)
         os.kill(proc.pid, signal.SIGKILL)
