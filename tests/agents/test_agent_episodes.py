@@ -25,6 +25,7 @@ from riskscope.agents import AGENT_SYSTEM
 from riskscope.config import Decoding, RunConfig, TargetConfig
 from riskscope.core import ErrorKind, Message, Outcome, Response
 from riskscope.errors import ConfigError, TargetError
+from riskscope.reports import render_html, results_document, summarise
 from riskscope.runner import execute
 from riskscope.store import Store
 from riskscope.targets import target
@@ -215,3 +216,29 @@ def test_a_bad_agent_case_is_one_clean_error(tmp_path: Path) -> None:
     case["metadata"]["agent"]["rounds"] = 0
     with pytest.raises(ConfigError, match="case ag-parallel: agent rounds"):
         _run(tmp_path, [case])
+
+
+def test_the_report_shows_tool_calls_and_observations_escaped_and_nothing_as_backtracked(tmp_path: Path) -> None:
+    case = _case("parallel")
+    case["prompt"] += " <script>alert(1)</script>"
+    record, _stats, _rows, store = _run(tmp_path, [case])
+    summary, rows = summarise(store, record.id)
+    [item] = results_document(summary, rows)["items"]
+    conversation = item["episode"]["conversation"]
+    assert [m["role"] for m in conversation] == ["system", "user", "assistant", "tool", "tool", "assistant"]
+    assert conversation[2]["content"] == '-> lookup({"query": "alpha"})\n-> lookup({"query": "beta"})'
+    assert all(t["kept"] for t in item["episode"]["turns"] if t["kind"] == "target")
+    html = render_html(summary, rows)
+    assert "Conversation: agent:emulator=fake-emulator,rounds=4" in html and "Backtracked" not in html
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
+    store.close()
+
+
+def test_an_unknown_emulator_fails_before_the_run_exists(tmp_path: Path) -> None:
+    from riskscope.errors import RiskscopeError
+
+    with pytest.raises(RiskscopeError, match="no-such-emulator"):
+        _run(tmp_path, [_case("parallel", emulator="no-such-emulator")])
+    if (tmp_path / "s.db").exists():
+        with Store(tmp_path / "s.db") as store:
+            assert store.list_runs() == []
