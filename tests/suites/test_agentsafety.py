@@ -78,3 +78,14 @@ def test_a_bad_row_names_file_line_and_field(tmp_path: Path, row: dict[str, obje
         list(build_suite(PluginSpec(name="agentsafety", arg=str(path))))
     assert (info.value.path, info.value.line, info.value.field) == (str(path), 2, field)
     assert problem in info.value.problem
+
+
+def test_a_bad_file_is_one_clean_line_and_exit_2(tmp_path: Path) -> None:
+    from _cli import riskscope
+
+    path = _write(tmp_path, [_row(), _row(risks="not a list")])
+    done = riskscope("run", "--suite", f"agentsafety:{path}", "--target", "openai:m@http://127.0.0.1:9/v1",
+                     "--store", str(tmp_path / "s.db"), "--progress", "none")  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and f"{path}:2" in lines[0] and "risks" in lines[0] and "Traceback" not in done.stderr
