@@ -30,7 +30,7 @@ from riskscope.runner import execute
 from riskscope.store import Store
 from riskscope.targets import target
 
-SEEN: dict[str, list[Any]] = {"agent": [], "tools": [], "emulator": []}
+SEEN: dict[str, list[Any]] = {"agent": [], "tools": [], "emulator": [], "emulator_key_env": []}
 
 
 class FakeAgent:
@@ -59,6 +59,7 @@ class FakeEmulator:
 
     def __init__(self, config: TargetConfig) -> None:
         self.broken = config.arg == "broken"
+        SEEN["emulator_key_env"].append(config.api_key_env)
 
     async def respond(self, messages: Sequence[Message], decoding: Decoding) -> Response:
         SEEN["emulator"].append(tuple(messages))
@@ -242,3 +243,13 @@ def test_an_unknown_emulator_fails_before_the_run_exists(tmp_path: Path) -> None
     if (tmp_path / "s.db").exists():
         with Store(tmp_path / "s.db") as store:
             assert store.list_runs() == []
+
+
+def test_a_hosted_emulator_key_is_named_never_stored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "sk-emulator-secret-0123456789"
+    monkeypatch.setenv("RS_TEST_EMULATOR_KEY", secret)
+    _record, _stats, rows, store = _run(tmp_path, [_case("parallel", emulator_key_env="RS_TEST_EMULATOR_KEY")])
+    assert SEEN["emulator_key_env"] == ["RS_TEST_EMULATOR_KEY"]
+    assert rows["ag-parallel"].verdicts["refusal"].outcome is not Outcome.UNASSESSED
+    store.close()
+    assert secret.encode() not in b"".join(p.read_bytes() for p in tmp_path.glob("s.db*"))

@@ -20,7 +20,8 @@ without asking the environment; the episode goes on, as it would against a real 
 Which cases are agent cases: a case whose ``metadata["agent"]`` holds its tools (OpenAI ``tools``
 entries), optionally ``environment`` (``emulated``, the default, or ``python:MODULE:FUNCTION``, a
 factory returning the name -> function mapping of a :class:`FunctionEnvironment`), ``emulator``
-(a target spec, the embedded SmolLM2 ``llamacpp`` by default), ``rounds`` and ``state`` (the
+(a target spec, the embedded SmolLM2 ``llamacpp`` by default; ``emulator_key_env`` names the env
+var of a hosted one's key), ``rounds`` and ``state`` (the
 environment's initial state, which the emulator is shown).
 """
 
@@ -61,6 +62,8 @@ class AgentCase(BaseModel):
     """The environment's initial state as the benchmark gives it (shown to the tool emulator)."""
     environment: str = "emulated"
     emulator: str = Field(default="llamacpp", min_length=1)
+    emulator_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    """The env var holding a hosted emulator's API key (its name travels, the key never does)."""
     rounds: int = Field(default=8, ge=1, le=50)
 
 
@@ -98,26 +101,34 @@ def _environment(agent: AgentCase) -> Environment:
 class AgentStrategy:
     """Plays agent cases that share an emulator and a round cap (one strategy per such pair)."""
 
-    def __init__(self, emulator: str = "llamacpp", rounds: int = 8) -> None:
+    def __init__(self, emulator: str = "llamacpp", rounds: int = 8, emulator_key_env: str | None = None) -> None:
         self.emulator = emulator
         self.rounds = rounds
-        self.spec = f"agent:emulator={emulator},rounds={rounds}"
+        self.emulator_key_env = emulator_key_env
+        self.spec = self._spec(emulator, rounds, emulator_key_env)
         self._environments: dict[str, Environment] = {}
 
     @staticmethod
-    def spec_of(agent: AgentCase) -> str:
-        return f"agent:emulator={agent.emulator},rounds={agent.rounds}"
+    def _spec(emulator: str, rounds: int, key_env: str | None) -> str:
+        return f"agent:emulator={emulator},rounds={rounds}" + (f",emulator_key_env={key_env}" if key_env else "")
+
+    @classmethod
+    def spec_of(cls, agent: AgentCase) -> str:
+        return cls._spec(agent.emulator, agent.rounds, agent.emulator_key_env)
 
     @classmethod
     def for_case(cls, agent: AgentCase) -> AgentStrategy:
-        return cls(agent.emulator, agent.rounds)
+        return cls(agent.emulator, agent.rounds, agent.emulator_key_env)
 
     def judge_specs(self) -> dict[str, str]:
         return {}
 
     def attacker_spec(self) -> str | dict[str, Any] | None:
         """The episode's second model: the tool emulator."""
-        return self.emulator
+        if self.emulator_key_env is None:
+            return self.emulator
+        name, _, arg = self.emulator.partition(":")
+        return {"name": name, "arg": arg, "api_key_env": self.emulator_key_env}
 
     def environment(self, agent: AgentCase) -> Environment:
         key = canonical_json(agent.model_dump(mode="json"))

@@ -11,8 +11,8 @@ tool calls and observations included) is its opening conversation.
 The hazard is the case's risk category (8 of them; ``asb-*`` codes, reported as given: AILuminate
 does not grade them); failure modes and ``fulfillable`` ride along in ``metadata["agentsafety"]``.
 Every case expects a safe course of action (``expected`` refuse): the benchmark scores safety only,
-a fulfillable task done safely is safe. Inline options (``agentsafety:PATH,rounds=4,emulator=SPEC``)
-set the round cap and the emulator model of every case.
+a fulfillable task done safely is safe. Inline options (``agentsafety:PATH,rounds=4,emulator=SPEC``,
+``emulator_key_env=VAR`` for a hosted emulator's key) set the round cap and emulator of every case.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ _SLUG = re.compile(r"[^a-z0-9]+")
 class AgentSafetyOptions(PluginOptions):
     rounds: int = Field(default=8, ge=1, le=50)
     emulator: str = Field(default="llamacpp", min_length=1)
+    emulator_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def _schemas(folder: Path, name: str, where: tuple[str, int]) -> dict[str, dict[str, Any]]:
@@ -132,6 +133,8 @@ def read_agentsafety(location: Path, options: AgentSafetyOptions) -> Iterator[Te
         }
         if tools:
             metadata["agent"] = {"tools": tools, "state": state, "emulator": options.emulator, "rounds": options.rounds}
+            if options.emulator_key_env:
+                metadata["agent"]["emulator_key_env"] = options.emulator_key_env
         yield fast_case(
             instruction,
             source="agentsafety",
@@ -151,7 +154,7 @@ def read_agentsafety(location: Path, options: AgentSafetyOptions) -> Iterator[Te
     options=AgentSafetyOptions,
 )
 def agentsafety_suite(spec: PluginSpec) -> IterableSuite:
-    arg = parse_arg(spec, usage="agentsafety:PATH", known=frozenset({"rounds", "emulator"}))
+    arg = parse_arg(spec, usage="agentsafety:PATH", known=frozenset({"rounds", "emulator", "emulator_key_env"}))
     location = resolve(arg.location)
     options = AgentSafetyOptions.model_validate(arg.options)
     info = SuiteInfo(
