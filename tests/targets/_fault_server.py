@@ -121,7 +121,13 @@ class FaultServer:
         send = handler._send
         if scenario in self.scripts:
             time.sleep(self.script_delay_s)
-            send(200, completion(self.scripts[scenario](messages)))
+            reply = self.scripts[scenario](messages)
+            if isinstance(reply, dict):  # a scripted agent turn: text and tool calls (ids as scripted)
+                calls = reply.get("tool_calls") or None
+                extra = {"message_extra": {"tool_calls": calls}} if calls else {}
+                send(200, completion(reply.get("content") or None, finish="tool_calls" if calls else "stop", **extra))
+            else:
+                send(200, completion(reply))
         elif scenario == "ok":
             send(200, completion("Paris is the capital of France."))
         elif scenario == "refuse":

@@ -1,7 +1,8 @@
 """Episodes: an item is a sequence of steps ending in a transcript the judges read.
 
 A single-turn item is an episode of one step (the target call). A multi-turn attack adds attacker
-steps and judge-score steps; an agent episode will add tool steps. The *runner* owns the loop and
+steps and judge-score steps; an agent episode adds tool steps (one per tool call: an observation
+the environment computed, or one an emulator model wrote). The *runner* owns the loop and
 every I/O (model calls through the targets' one wrapper, judge calls, commits); a
 :class:`EpisodeStrategy` only decides the next step from the steps so far. Keeping strategies pure
 functions of the committed steps is what makes resume exact: the runner replays the committed steps
@@ -23,9 +24,11 @@ from riskscope.core._types import Message, Response, TestCase, Verdict
 
 __all__ = ["EpisodeEnd", "EpisodeJudge", "EpisodeStrategy", "PlainStrategy", "Step", "StepKind", "StepRequest"]
 
-StepKind = Literal["target", "attacker", "score"]
-"""What a step does: call the system under test, call the attacker model, or have judges score
-a target step's answer (``StepRequest.about``)."""
+StepKind = Literal["target", "attacker", "score", "tool"]
+"""What a step does: call the system under test, call the attacker model, have judges score
+a target step's answer (``StepRequest.about``), or answer a tool call: with ``messages`` the
+strategy's second model (a tool emulator) writes the observation, without them the observation is
+already in ``note["observation"]`` (computed by the strategy's environment, no model call)."""
 
 
 class _Frozen(BaseModel):
@@ -47,6 +50,8 @@ class StepRequest(_Frozen):
     judges: tuple[str, ...] = ()
     max_tokens: int | None = None
     """An attacker step's answer length (the runner's attacker decoding otherwise)."""
+    tools: tuple[dict[str, Any], ...] = ()
+    """A target step's tool definitions (OpenAI ``tools`` entries), sent with that request only."""
     note: dict[str, Any] = Field(default_factory=dict)
 
 

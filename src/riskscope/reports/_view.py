@@ -93,6 +93,16 @@ def _persona(row: ResultRow) -> str:
     return row.item.persona or row.item.variant.case.persona or "none"
 
 
+def _with_calls(message: dict[str, Any]) -> str:
+    """A message's text, with an agent's tool calls written out (``-> name(arguments)``)."""
+    text = str(message.get("content") or "")
+    for call in message.get("tool_calls") or []:
+        function = call.get("function") if isinstance(call, dict) else None
+        if isinstance(function, dict):
+            text += f"\n-> {function.get('name', '?')}({function.get('arguments', '')})"
+    return text.strip()
+
+
 def episode_view(response: Response | None) -> dict[str, Any] | None:
     """A multi-turn episode's record for reports, or None for a one-step item.
 
@@ -103,10 +113,13 @@ def episode_view(response: Response | None) -> dict[str, Any] | None:
     if response is None or not isinstance(episode := response.metadata.get("episode"), dict):
         return None
     conversation = [
-        {"role": str(m.get("role")), "content": str(m.get("content", ""))} for m in episode.get("transcript", [])
+        {"role": str(m.get("role")), "content": _with_calls(m)}
+        for m in episode.get("transcript", [])
+        if isinstance(m, dict)
     ]
     conversation.append({"role": "assistant", "content": response.text or ""})
-    sent = {m["content"] for m in conversation if m["role"] == "user"}
+    # What the target was sent: user turns, and in an agent episode the tool observations too.
+    sent = {m["content"] for m in conversation if m["role"] in ("user", "tool")}
     turns = []
     for step in episode.get("turns", []):
         if not isinstance(step, dict):

@@ -11,8 +11,14 @@ How an episode can end:
   item's key and judged like any answer;
 - a target call fails after its retries: that failed response is the answer, so the judges make the
   item UNASSESSED with the target error, as for a single-turn item;
-- an attacker call or a strategy judge fails: the item is UNASSESSED with that reason. Never
-  "attack failed", never "safe": nothing was learnt about the target.
+- an attacker call, a tool emulator call or a strategy judge fails: the item is UNASSESSED with
+  that reason. Never "attack failed", never "safe": nothing was learnt about the target.
+
+A ``tool`` step (an agent episode's) either carries its observation already (the strategy's
+environment computed it, or answered a malformed call with an error: no model call, nothing
+journaled) or asks the strategy's second model, the tool emulator, to write it (a model call like
+an attacker's, decoded greedily so a rerun emulates the same world). Either way the observation is
+committed as a step, so a finished episode replays exactly and resume repeats no call.
 """
 
 from __future__ import annotations
@@ -49,6 +55,8 @@ MAX_STEPS = 400
 ATTACKER_DECODING = Decoding(max_tokens=120, temperature=0.7, seed=0)
 """Attacker turns are sampled (a greedy small attacker repeats itself) but seeded, so a rerun of the
 same conversation asks the same questions."""
+TOOL_DECODING = Decoding(max_tokens=200, temperature=0.0, seed=0)
+"""A tool emulator's decoding: greedy, so the same call in the same episode gets the same observation."""
 _SHOWN_CHARS = 2000
 
 
@@ -69,7 +77,9 @@ class ModelSlot:
         # as TIMEOUT on time even when the provider cannot be interrupted.
         self._deadline_s = self.config.connect_timeout_s + 2 * self.config.read_timeout_s + 1.0
 
-    async def call(self, messages: tuple[Message, ...], decoding: Decoding) -> Response:
+    async def call(
+        self, messages: tuple[Message, ...], decoding: Decoding, tools: tuple[dict[str, Any], ...] = ()
+    ) -> Response:
         return await call_target(
             self.target,
             messages,
@@ -78,6 +88,7 @@ class ModelSlot:
             self._policy,
             redact=self._redact,
             deadline_s=self._deadline_s,
+            tools=tools,
         )
 
 
@@ -101,6 +112,11 @@ def _attacker_config(spec: str | dict[str, Any], strategy: str) -> TargetConfig:
         raise ConfigError(f"{strategy}: attacker {first.get('loc', ())}: {first['msg']}") from exc
 
 
+def _is_call(request: StepRequest) -> bool:
+    """Does this step call a model? A tool step only when it asks the emulator."""
+    return request.kind in ("target", "attacker") or (request.kind == "tool" and bool(request.messages))
+
+
 def _wire(messages: tuple[Message, ...]) -> list[dict[str, Any]]:
     return [m.model_dump(mode="json", exclude_none=True) for m in messages]
 
@@ -113,7 +129,12 @@ def _shown(text: str | None) -> str:
 def _step_summary(step: Step) -> dict[str, Any]:
     """What a report shows of a step: who spoke and what, or what the judges scored."""
     out: dict[str, Any] = {"index": step.index, "kind": step.kind, "note": step.note}
-    if step.kind == "score":
+    if step.kind == "tool":
+        for key in ("tool", "arguments", "malformed"):
+            if key in step.note:
+                out[key] = step.note[key]
+        out["observation"] = _shown(step.text or str(step.note.get("observation", "")))
+    elif step.kind == "score":
         out["about"] = step.about
         out["scores"] = {
             name: {"outcome": str(v.outcome), "score": v.score, "refusal": v.labels.get("refusal")}
@@ -122,6 +143,8 @@ def _step_summary(step: Step) -> dict[str, Any]:
     else:
         out["sent"] = _shown(step.messages[-1].content if step.messages else "")
         out["answer"] = _shown(step.text)
+        if step.response is not None and step.response.tool_calls:
+            out["tool_calls"] = list(step.response.tool_calls)
     return out
 
 
@@ -184,7 +207,7 @@ class EpisodeRunner:
                 return self._end(item, strategy, steps, request), calls
             if len(steps) >= MAX_STEPS:
                 return f"episode stopped after {MAX_STEPS} steps without ending ({strategy.spec})", calls
-            calls += request.kind != "score"
+            calls += _is_call(request)
             done = await self._perform(item, strategy, steps, request, build_judge)
             if not isinstance(done, Step):
                 return done, calls
@@ -202,30 +225,37 @@ class EpisodeRunner:
         index = len(steps)
         if request.kind == "score":
             return await self._score(item, strategy, steps, request, build_judge)
-        if request.kind == "attacker":
+        if request.kind == "tool" and not request.messages:  # the observation is already known
+            if "observation" not in request.note:
+                return f"{strategy.spec} asked for a tool step with neither an emulator prompt nor an observation"
+            return Step(index=index, kind="tool", note=request.note)
+        if request.kind in ("attacker", "tool"):
             spec = strategy.attacker_spec()
             if spec is None:
-                return f"{strategy.spec} asked for an attacker step but names no attacker"
-            slot, decoding = self.attacker(spec, strategy.spec), ATTACKER_DECODING
+                return f"{strategy.spec} asked for a {request.kind} model step but names no model for it"
+            slot = self.attacker(spec, strategy.spec)
+            decoding = ATTACKER_DECODING if request.kind == "attacker" else TOOL_DECODING
             if request.max_tokens is not None:
                 decoding = decoding.model_copy(update={"max_tokens": request.max_tokens})
         else:
             slot, decoding = self.target, self.decoding
-        key = stable_hash(
-            {
-                "target": slot.identity,
-                "messages": _wire(request.messages),
-                "decoding": decoding.model_dump(mode="json"),
-            },
-            32,
-        )
-        response = await slot.call(request.messages, decoding)
+        keyed: dict[str, Any] = {
+            "target": slot.identity,
+            "messages": _wire(request.messages),
+            "decoding": decoding.model_dump(mode="json"),
+        }
+        tools = request.tools if request.kind == "target" else ()
+        if tools:  # only then: the keys of steps without tools stay as they were
+            keyed["tools"] = list(tools)
+        key = stable_hash(keyed, 32)
+        response = await slot.call(request.messages, decoding, tools)
         if not response.ok:
             self.store.journal_failed_step(self.run_id, item.item_id, key, response)
             error = response.error
-            if request.kind == "attacker":
+            if request.kind != "target":
                 what = "no answer" if error is None else f"{error.kind}: {error.message}"
-                return f"attacker error at step {index} ({what})"
+                role = "attacker" if request.kind == "attacker" else "tool emulator"
+                return f"{role} error at step {index} ({what})"
             return response  # the target's own failure: judged UNASSESSED like a single-turn one
         return Step(
             index=index,
@@ -289,7 +319,7 @@ class EpisodeRunner:
             "summary": end.summary,
             "answer_step": end.answer,
             "steps": len(steps),
-            "model_calls": sum(1 for s in steps if s.kind != "score"),
+            "model_calls": sum(1 for s in steps if s.response is not None),
             # Every model call's tokens (attacker's too): what the attack cost, for cost per success.
             "tokens": sum(
                 (s.response.prompt_tokens or 0) + (s.response.completion_tokens or 0)

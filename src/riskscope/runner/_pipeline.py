@@ -17,9 +17,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 
+from riskscope.agents import AgentStrategy, agent_case, agent_episode_key
 from riskscope.attacks import AttackChain, Undecodable, build_chain, expand
 from riskscope.config import RunConfig
-from riskscope.core import Message, Response, RunRecord, RunStatus, TestCase, Verdict, stable_hash
+from riskscope.core import EpisodeStrategy, Message, Response, RunRecord, RunStatus, TestCase, Verdict, stable_hash
 from riskscope.errors import ConfigError, Terminated
 from riskscope.judges import Judge, build_judge
 from riskscope.judges import judges as judge_registry
@@ -27,7 +28,7 @@ from riskscope.runner._episodes import EpisodeRunner, ModelSlot, check_strategy
 from riskscope.runner.progress import Progress, SilentProgress
 from riskscope.store import HEARTBEAT_S, ItemRow, Store
 from riskscope.suites import build_suite, select_cases, unknown_hazard_codes
-from riskscope.targets import AdaptiveLimiter, Redactor, RetryPolicy, Target, call_target, targets
+from riskscope.targets import AdaptiveLimiter, Redactor, RetryPolicy, Target, ToolTarget, call_target, targets
 
 
 @dataclass
@@ -92,6 +93,8 @@ def plan_items(config: RunConfig, cases: Sequence[TestCase]) -> Iterator[ItemRow
     variants = (v for case in cases for v in expand(case, chains, base=not config.no_base))
     for variant in variants:
         episode = variant.attack if variant.lineage and variant.attack in episodes else None
+        if episode is None:  # an agent case is an episode of its own (its tools are in the key)
+            episode = agent_episode_key(variant.case)
         for persona in personas or (None,):
             messages: tuple[Message, ...] = variant.messages
             if persona is not None and persona.system_prompt:
@@ -108,6 +111,16 @@ def plan_items(config: RunConfig, cases: Sequence[TestCase]) -> Iterator[ItemRow
             planned = variant if messages == variant.messages else variant.model_copy(update={"messages": messages})
             yield ItemRow(item_id=item_id, seq=seq, variant=planned, persona=persona_name, cache_key=cache_key)
             seq += 1
+
+
+def _agent_strategies(cases: Sequence[TestCase]) -> dict[str, AgentStrategy]:
+    """One agent strategy per (emulator, round cap) among the agent cases; a bad agent case fails here."""
+    found: dict[str, AgentStrategy] = {}
+    for case in cases:
+        agent = agent_case(case)
+        if agent is not None:
+            found.setdefault(AgentStrategy.spec_of(agent), AgentStrategy.for_case(agent))
+    return found
 
 
 def open_run(store: Store, config: RunConfig, *, resume: str | None, fresh: bool) -> RunRecord:
@@ -247,6 +260,9 @@ async def execute(
             check_strategy(chain.episode, judge_registry.get)
     cases = load_cases(config)
     _require_cases(config, cases)
+    agent_strategies = _agent_strategies(cases)
+    for strategy in agent_strategies.values():
+        check_strategy(strategy, judge_registry.get)
     unknown = unknown_hazard_codes(cases)
     if unknown and warn is not None:
         # Warned, not refused: a custom code is still measured and reported under its own name,
@@ -258,6 +274,13 @@ async def execute(
         _check_resumable(store, resume)
     own_target = target is None
     the_target = make_target(config.target) if target is None else target
+    if agent_strategies and not isinstance(the_target, ToolTarget):
+        if own_target:
+            await the_target.aclose()
+        raise ConfigError(
+            f"target {config.target.name} cannot take tools, and the suite has agent cases "
+            "(use an OpenAI-compatible target: openai:MODEL@URL)"
+        )
     try:
         run = open_run(store, config, resume=resume, fresh=fresh)
     except BaseException:
@@ -268,7 +291,9 @@ async def execute(
     limiter = AdaptiveLimiter(config.target.concurrency)
     with _terminate_as_interrupt() as signals:
         try:
-            await _drive(config, store, run, items, judges, chains, the_target, limiter, progress, stats, t0)
+            await _drive(
+                config, store, run, items, judges, chains, agent_strategies, the_target, limiter, progress, stats, t0
+            )
             status, reason = RunStatus.COMPLETE, ""
         except BaseException as exc:
             status, reason = _ending(exc, bool(signals))
@@ -295,6 +320,7 @@ async def _drive(
     items: list[ItemRow],
     judges: dict[str, Judge],
     chains: dict[str, AttackChain],
+    agent_strategies: dict[str, AgentStrategy],
     the_target: Target,
     limiter: AdaptiveLimiter,
     progress: Progress,
@@ -359,7 +385,10 @@ async def _drive(
             if failures:
                 return
             chain = chains.get(item.variant.attack) if item.variant.lineage else None
-            strategy = None if chain is None else chain.episode
+            strategy: EpisodeStrategy | None = None if chain is None else chain.episode
+            if strategy is None:
+                agent = agent_case(item.variant.case)
+                strategy = None if agent is None else agent_strategies[AgentStrategy.spec_of(agent)]
             response: Response | str | None = store.get_response(item.cache_key)
             if isinstance(response, Response):
                 stats.cached += 1

@@ -44,6 +44,7 @@ suites: Registry[SuiteFactory] = Registry(
         "riskscope.suites.generic",
         "riskscope.suites.mcq",
         "riskscope.suites.overrefusal",
+        "riskscope.suites.agentsafety",
     ),
 )
 

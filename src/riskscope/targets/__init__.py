@@ -1,6 +1,6 @@
 """Systems under test, and the one call wrapper every model call goes through (limits, retries, redaction)."""
 
-from riskscope.targets._base import Target, TargetFactory, build_target, target, targets
+from riskscope.targets._base import Target, TargetFactory, ToolTarget, build_target, target, targets
 from riskscope.targets._calls import (
     AdaptiveLimiter,
     CallResult,
@@ -20,6 +20,7 @@ __all__ = [
     "RetryPolicy",
     "Target",
     "TargetFactory",
+    "ToolTarget",
     "build_target",
     "call_target",
     "call_with_retries",

@@ -8,7 +8,7 @@ one wrapper (``riskscope.targets._calls``), never in providers.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel
 
@@ -25,6 +25,16 @@ class Target(Protocol):
     async def respond(self, messages: Sequence[Message], decoding: Decoding) -> Response: ...
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class ToolTarget(Target, Protocol):
+    """A target that takes tool definitions per request (an agent episode's tools): it answers with
+    ``Response.tool_calls`` (OpenAI-style, parallel calls included) or a final text."""
+
+    async def respond_with_tools(
+        self, messages: Sequence[Message], decoding: Decoding, tools: Sequence[dict[str, Any]]
+    ) -> Response: ...
 
 
 TargetFactory = Callable[[TargetConfig], Target]

@@ -26,7 +26,7 @@ from typing import Any, Generic, TypeVar
 from riskscope.config import Decoding, TargetConfig
 from riskscope.core import Attempt, ErrorKind, Message, Response, ResponseError
 from riskscope.errors import TargetError
-from riskscope.targets._base import Target
+from riskscope.targets._base import Target, ToolTarget
 
 __all__ = [
     "REDACTED",
@@ -232,15 +232,24 @@ async def call_target(
     *,
     redact: Callable[[str], str] = _keep,
     deadline_s: float | None = None,
+    tools: Sequence[dict[str, Any]] = (),
 ) -> Response:
     """Call a target once through the wrapper; a failure is a Response with its error, never raised.
 
     A successful answer passes through ``redact`` too (text, tool calls, metadata such as the
     model name or id): a server that echoes the key in an answer must not get it into the store.
+    ``tools`` (an agent episode's tool definitions) go to a :class:`ToolTarget` with this request
+    only; a target that cannot take them fails the call (the runner refuses such a run before it starts).
     """
-    result = await call_with_retries(
-        lambda: target.respond(messages, decoding), limiter, policy, redact=redact, deadline_s=deadline_s
-    )
+    if tools:
+        if not isinstance(target, ToolTarget):
+            why = f"{type(target).__name__} cannot take tool definitions"
+            return Response(error=ResponseError(kind=ErrorKind.INTERNAL, message=why))
+        tool_target, offered = target, tuple(tools)
+        respond = lambda: tool_target.respond_with_tools(messages, decoding, offered)  # noqa: E731
+    else:
+        respond = lambda: target.respond(messages, decoding)  # noqa: E731
+    result = await call_with_retries(respond, limiter, policy, redact=redact, deadline_s=deadline_s)
     response = result.value
     if result.error is not None or response is None:
         error = result.error or TargetError(ErrorKind.INTERNAL, "the target returned nothing")

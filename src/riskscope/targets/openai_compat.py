@@ -1,5 +1,8 @@
 """Any OpenAI-compatible chat-completions endpoint: vLLM, llama.cpp server, Ollama, TGI, hosted APIs.
 
+It is a :class:`~riskscope.targets.ToolTarget`: an agent episode sends its tools with each request
+(``respond_with_tools``) and reads the ``tool_calls`` of the answer, parallel calls included.
+
 Spec string ``openai:MODEL@BASE_URL`` (e.g. ``openai:smollm2@http://127.0.0.1:8080/v1``); in YAML
 ``model``/``base_url`` may also be given as options. Every other option is sent as a body field,
 so tool definitions (``tools``, ``tool_choice``), ``logprobs``/``top_logprobs``, ``stop`` or a
@@ -69,9 +72,14 @@ def to_wire(message: Message) -> dict[str, Any]:
 
 
 def build_chat_request(
-    model: str, messages: Sequence[Message], decoding: Decoding, options: Mapping[str, Any]
+    model: str,
+    messages: Sequence[Message],
+    decoding: Decoding,
+    options: Mapping[str, Any],
+    tools: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
-    """The JSON body of one chat-completions call."""
+    """The JSON body of one chat-completions call; per-request ``tools`` (an agent episode's) win
+    over a ``tools`` option."""
     wire = [to_wire(m) for m in messages]
     system_prompt = options.get("system_prompt")
     if system_prompt and not any(m.role == "system" for m in messages):
@@ -86,6 +94,8 @@ def build_chat_request(
         if key not in _LOCAL_OPTIONS:
             body[key] = value
     body.update(options.get("extra_body") or {})
+    if tools:
+        body["tools"] = list(tools)
     return body
 
 
@@ -160,7 +170,12 @@ class OpenAICompatTarget:
         self._client = make_client(config, base_url=self.base_url, api_key=api_key)
 
     async def respond(self, messages: Sequence[Message], decoding: Decoding) -> Response:
-        body = build_chat_request(self.model, messages, decoding, self.options)
+        return await self.respond_with_tools(messages, decoding, ())
+
+    async def respond_with_tools(
+        self, messages: Sequence[Message], decoding: Decoding, tools: Sequence[dict[str, Any]]
+    ) -> Response:
+        body = build_chat_request(self.model, messages, decoding, self.options, tools)
         data, latency = await post_json(self._client, "/chat/completions", body, self._redact)
         try:
             return parse_chat_response(data, latency)
