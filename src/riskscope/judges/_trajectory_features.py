@@ -143,7 +143,8 @@ def _dense(trajectory: Trajectory, structure: bool = True) -> list[float]:
     ]
     if not structure:
         return cues + [0.0] * 4
-    return cues + [
+    return [
+        *cues,
         math.log1p(actions) / 3.0,
         math.log1p(len(trajectory.turns)) / 3.0,
         float(any(t.role == "environment" for t in trajectory.turns)),
