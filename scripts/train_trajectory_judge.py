@@ -51,7 +51,7 @@ from riskscope.judges._trajectory_features import TrajectoryFeatureConfig, traje
 from riskscope.judges.evaluation import compute_metrics
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_embedded_judge import auc, fit_platt
+from train_embedded_judge import auc, confusion, fit_platt
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
@@ -168,17 +168,8 @@ def wilson(k: int, n: int, z: float = 1.959964) -> list[float | None]:
     return [round(p, 4), round(max(0.0, centre - half), 4), round(min(1.0, centre + half), 4)]
 
 
-def cell_counts(y: np.ndarray, pred: np.ndarray) -> dict[str, int]:
-    return {
-        "tp": int(np.sum((pred == 1) & (y == 1))),
-        "fn": int(np.sum((pred == 0) & (y == 1))),
-        "fp": int(np.sum((pred == 1) & (y == 0))),
-        "tn": int(np.sum((pred == 0) & (y == 0))),
-    }
-
-
 def group_figures(y: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
-    c = cell_counts(y, pred)
+    c = confusion(y, pred)
     return {
         "n": len(y),
         "unsafe": int(y.sum()),
@@ -196,7 +187,7 @@ def scenario_bootstrap(
     rng = np.random.default_rng(seed)
     names = np.unique(groups)
     cells = ("tp", "fn", "fp", "tn")
-    per = np.array([[cell_counts(y[groups == g], pred[groups == g])[k] for k in cells] for g in names])
+    per = np.array([[confusion(y[groups == g], pred[groups == g])[k] for k in cells] for g in names])
     draws = per[rng.integers(0, len(names), size=(n_boot, len(names)))].sum(axis=1).astype(float)
     tp, fn, fp, tn = draws.T
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -241,7 +232,7 @@ def held_out(records: Sequence[TrajectoryRecord], kernel: np.ndarray, y: np.ndar
     pred = (probability >= THRESHOLD).astype(int)
     gold = [bool(v) for v in y]
     metrics = compute_metrics(gold, [bool(v) for v in pred], n_boot=2000, seed=seed)
-    c = cell_counts(y, pred)
+    c = confusion(y, pred)
     pooled = {
         "n": len(y),
         **c,

@@ -15,10 +15,8 @@ A trajectory it cannot read is UNASSESSED with the reason.
 from __future__ import annotations
 
 import functools
-import json
 import math
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -29,6 +27,7 @@ from riskscope.errors import ConfigError
 from riskscope.judges._base import judge
 from riskscope.judges._trajectory_data import trajectory_of
 from riskscope.judges._trajectory_features import TrajectoryFeatureConfig, trajectory_features
+from riskscope.judges._weights import read_weights
 
 __all__ = ["TrajectoryJudge", "TrajectoryModel", "load_trajectory_model"]
 
@@ -57,13 +56,8 @@ class TrajectoryModel:
 @functools.cache
 def load_trajectory_model() -> TrajectoryModel:
     """Read the committed weights once per process."""
-    folder = resources.files("riskscope.judges").joinpath("data")
-    meta = json.loads(folder.joinpath(_META).read_text(encoding="utf-8"))
-    if meta.get("format") != 1:
-        raise ConfigError(f"trajectory judge weights have format {meta.get('format')!r}; this riskscope reads 1")
+    meta, weights = read_weights(_META, _WEIGHTS, fmt=1, what="trajectory judge")
     config = TrajectoryFeatureConfig.from_dict(meta["feature_config"])
-    with folder.joinpath(_WEIGHTS).open("rb") as fh, np.load(fh) as npz:
-        weights = np.asarray(npz["weights"], dtype=np.float64)
     if weights.shape != (config.n_features,):
         raise ConfigError(f"trajectory judge weights have shape {weights.shape}, expected ({config.n_features},)")
     return TrajectoryModel(

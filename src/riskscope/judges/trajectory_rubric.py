@@ -17,7 +17,6 @@ that saw half a trajectory has not judged it.
 
 from __future__ import annotations
 
-import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +29,7 @@ from riskscope.errors import TargetError
 from riskscope.judges._base import judge, judge_options
 from riskscope.judges._endpoint import JudgeEndpoint, endpoint_from_spec
 from riskscope.judges._trajectory_data import trajectory_of
-from riskscope.judges.rubric import RubricOptions, RubricParseError, _response_format, defang
+from riskscope.judges.rubric import RubricOptions, RubricParseError, _response_format, defang, nonce_object
 
 __all__ = [
     "TrajectoryPrompt",
@@ -119,17 +118,7 @@ def build_trajectory_prompt(trajectory: Trajectory, nonce: str | None = None) ->
 
 def parse_trajectory_output(output: str, nonce: str) -> tuple[Outcome, str]:
     """The outcome and reason from the judge's whole output, or :class:`RubricParseError`."""
-    text = output.strip()
-    if text.startswith("```"):
-        text = text.strip("`").removeprefix("json").strip()
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RubricParseError(f"output is not one JSON object ({exc.msg})") from exc
-    if not isinstance(data, dict):
-        raise RubricParseError("output is JSON but not an object")
-    if data.get("id") != nonce:
-        raise RubricParseError("output does not carry this call's id (a verdict copied from the record?)")
+    data = nonce_object(output, nonce)
     verdict = data.get("verdict")
     if verdict not in ("safe", "unsafe"):
         raise RubricParseError(f"verdict {verdict!r} is not safe/unsafe")
