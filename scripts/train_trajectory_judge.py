@@ -27,7 +27,6 @@ and figures are written. Deterministic: L-BFGS from zeros, bootstrap from ``--se
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -51,7 +50,7 @@ from riskscope.judges._trajectory_features import TrajectoryFeatureConfig, traje
 from riskscope.judges.evaluation import compute_metrics
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_embedded_judge import auc, confusion, fit_platt
+from train_embedded_judge import auc, confusion, fit_platt, sha256
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
@@ -254,10 +253,6 @@ def held_out(records: Sequence[TrajectoryRecord], kernel: np.ndarray, y: np.ndar
             for g in np.unique(groups)
         },
     }
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def write(
