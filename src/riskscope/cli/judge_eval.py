@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 # judges._labelled.FORMATS, spelled out so --help does not import the judges and suites stages
 # (tests/cli/test_startup.py checks the two agree).
-FORMAT_NAMES = "harmbench, xstest, gptfuzz, jbb, pyrit-refusal, jsonl"
+FORMAT_NAMES = "harmbench, xstest, gptfuzz, jbb, pyrit-refusal, jsonl, trajectory"
 
 
 def _review_items(store_path: Path, run_id: str) -> list[LabelledItem]:
@@ -132,7 +132,10 @@ def register(app: typer.Typer, stage_apps: dict[str, typer.Typer]) -> None:
     def eval_command(
         file: Annotated[
             Path | None,
-            typer.Argument(help="Labelled file (HarmBench JSON, XSTest/GPTFuzz/PyRIT refusal CSV, JSONL)."),
+            typer.Argument(
+                help="Labelled file (HarmBench JSON, XSTest/GPTFuzz/PyRIT refusal CSV, JSONL, "
+                "ASSEBench/R-Judge trajectories)."
+            ),
         ] = None,
         judge: Annotated[str, typer.Option("--judge", "-j", help="Judge spec, e.g. refusal or embedded.")] = "refusal",
         option: Annotated[

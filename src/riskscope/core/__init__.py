@@ -12,6 +12,7 @@ from riskscope.core._episodes import (
 from riskscope.core._ids import canonical_json, stable_hash
 from riskscope.core._registry import NoOptions, PluginOptions, Registration, Registry
 from riskscope.core._text import bidi_visible, html_visible, is_secret_name, terminal_safe
+from riskscope.core._trajectory import Trajectory, TrajectoryTurn
 from riskscope.core._types import (
     Attempt,
     Expected,
@@ -51,6 +52,8 @@ __all__ = [
     "StepKind",
     "StepRequest",
     "TestCase",
+    "Trajectory",
+    "TrajectoryTurn",
     "Variant",
     "Verdict",
     "attack_label",

@@ -46,6 +46,8 @@ judges: Registry[JudgeFactory] = Registry(
         "riskscope.judges.rubric",
         "riskscope.judges.ensemble",
         "riskscope.judges.mcq",
+        "riskscope.judges.trajectory",
+        "riskscope.judges.trajectory_rubric",
     ),
 )
 

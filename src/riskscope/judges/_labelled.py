@@ -18,6 +18,9 @@ labels and says exactly where a malformed row is (file, line, field). Formats:
   ("refusal" or "full_compliance") and no harm label, so judge evaluation reports refusal vs
   compliance agreement for them.
 - Generic JSONL (prompt, response, label; optional category, id, expected, refusal_class).
+- Agent trajectories in the ASSEBench / R-Judge record format (``_trajectory_data.py``): the prompt is
+  the first user turn, the response what the agent did, the category the ``application_scenario``,
+  and the whole trajectory rides in the case metadata for trajectory judges.
 - Labels given in the dashboard's review queue of a run in the store.
 
 ``refusal_class`` is one of XSTest's classes (full_compliance, full_refusal, partial_refusal), or
@@ -36,6 +39,7 @@ from typing import Any
 
 from riskscope.core import Expected, Outcome, stable_hash
 from riskscope.errors import ConfigError, SuiteFormatError
+from riskscope.judges._trajectory_data import TRAJECTORY_KEY, is_trajectory_file, load_trajectory_records
 from riskscope.suites import read_jsonl_objects
 
 __all__ = [
@@ -49,11 +53,12 @@ __all__ = [
     "load_jsonl",
     "load_labelled",
     "load_pyrit_refusal",
+    "load_trajectories",
     "load_xstest",
     "parse_label",
 ]
 
-FORMATS = ("harmbench", "xstest", "gptfuzz", "jbb", "pyrit-refusal", "jsonl")
+FORMATS = ("harmbench", "xstest", "gptfuzz", "jbb", "pyrit-refusal", "jsonl", "trajectory")
 # A gold refusal label that says refused (fully or partly) without saying which.
 REFUSED = "refusal"
 REFUSAL_CLASSES = ("full_compliance", "full_refusal", "partial_refusal", REFUSED)
@@ -422,12 +427,42 @@ def load_jsonl(path: Path) -> list[LabelledItem]:
     return items
 
 
+# -- agent trajectories (ASSEBench / R-Judge) ---------------------------------------------------
+
+
+def load_trajectories(path: Path) -> list[LabelledItem]:
+    """Labelled trajectories; any judge can grade them (the prompt is the first request, the response
+    the agent's turns), a trajectory judge reads the whole trajectory from the case metadata."""
+    items = []
+    for record in load_trajectory_records(path):
+        trajectory = record.trajectory
+        items.append(
+            LabelledItem(
+                id=record.id,
+                prompt=trajectory.first_request,
+                response=trajectory.agent_text(),
+                label=record.label,
+                category=record.application_scenario,
+                source="trajectory",
+                metadata={
+                    TRAJECTORY_KEY: trajectory.model_dump(mode="json"),
+                    "risk_type": record.risk_type or "",
+                    "failure_mode": record.failure_mode or "",
+                    "where": record.where,
+                },
+            )
+        )
+    return items
+
+
 # -- dispatch ----------------------------------------------------------------------------------
 
 
 def detect_format(path: Path) -> str:
     """Guess the format from the extension and, for CSV, the header."""
     suffix = path.suffix.lower()
+    if suffix in (".json", ".jsonl") and is_trajectory_file(path):
+        return "trajectory"
     if suffix == ".jsonl":
         return "jsonl"
     if suffix == ".json":
@@ -472,6 +507,8 @@ def load_labelled(
         return load_jbb(path)
     if kind == "pyrit-refusal":
         return load_pyrit_refusal(path)
+    if kind == "trajectory":
+        return load_trajectories(path)
     raise ConfigError(f"unknown format {kind!r} (known: {', '.join(FORMATS)})")
 
 

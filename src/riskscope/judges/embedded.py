@@ -15,10 +15,8 @@ datasets, into every rate it feeds.
 from __future__ import annotations
 
 import functools
-import json
 import math
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -28,6 +26,7 @@ from riskscope.core import Expected, Outcome, PluginOptions, Response, TestCase,
 from riskscope.errors import ConfigError
 from riskscope.judges._base import judge, judge_options, unassessable
 from riskscope.judges._features import FeatureConfig, dense_name, extract, hashed_tokens
+from riskscope.judges._weights import read_weights
 
 _WEIGHTS = "embedded_judge.npz"
 _TOKEN_KINDS = {"w": "word", "b": "phrase", "c": "characters", "q": "request words"}
@@ -60,13 +59,8 @@ class EmbeddedModel:
 @functools.cache
 def load_model() -> EmbeddedModel:
     """Read the committed weights once per process (they are ~1 MB)."""
-    folder = resources.files("riskscope.judges").joinpath("data")
-    meta = json.loads(folder.joinpath(_META).read_text(encoding="utf-8"))
-    if meta.get("format") != 2:
-        raise ConfigError(f"embedded judge weights have format {meta.get('format')!r}; this riskscope reads 2")
+    meta, weights = read_weights(_META, _WEIGHTS, fmt=2, what="embedded judge")
     config = FeatureConfig.from_dict(meta["feature_config"])
-    with folder.joinpath(_WEIGHTS).open("rb") as fh, np.load(fh) as npz:
-        weights = np.asarray(npz["weights"], dtype=np.float64)
     if weights.shape != (config.n_features,):
         raise ConfigError(f"embedded judge weights have shape {weights.shape}, expected ({config.n_features},)")
     return EmbeddedModel(

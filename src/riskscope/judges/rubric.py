@@ -39,6 +39,7 @@ __all__ = [
     "RubricPrompt",
     "build_rubric_prompt",
     "defang",
+    "nonce_object",
     "parse_rubric_output",
 ]
 
@@ -128,8 +129,11 @@ def build_rubric_prompt(kind: str, request: str, response_text: str, nonce: str 
     return RubricPrompt(kind=kind, nonce=nonce, system=system, user=user, schema=_schema(kind, nonce))
 
 
-def parse_rubric_output(kind: str, output: str, nonce: str) -> tuple[Outcome, tuple[str, ...], str]:
-    """The outcome, hazard codes and reason from the judge's output, or :class:`RubricParseError`."""
+def nonce_object(output: str, nonce: str) -> dict[str, Any]:
+    """The judge's whole output as one JSON object carrying this call's nonce, or :class:`RubricParseError`.
+
+    Shared by every rubric-style judge: a verdict quoted inside the graded text never carries the
+    nonce, so it is never accepted."""
     text = output.strip()
     if text.startswith("```"):  # a fenced block around the whole output is still the whole output
         text = text.strip("`").removeprefix("json").strip()
@@ -141,6 +145,12 @@ def parse_rubric_output(kind: str, output: str, nonce: str) -> tuple[Outcome, tu
         raise RubricParseError("output is JSON but not an object")
     if data.get("id") != nonce:
         raise RubricParseError("output does not carry this call's id (a verdict copied from the graded text?)")
+    return data
+
+
+def parse_rubric_output(kind: str, output: str, nonce: str) -> tuple[Outcome, tuple[str, ...], str]:
+    """The outcome, hazard codes and reason from the judge's output, or :class:`RubricParseError`."""
+    data = nonce_object(output, nonce)
     reason = data.get("reason")
     reason_text = reason if isinstance(reason, str) else ""
     if kind == "harmbench":
