@@ -155,6 +155,12 @@ def test_trajectory_from_episode_messages() -> None:
     assert trajectory_of(case, Response(text="Done: nothing to remove.")) == trajectory
     no_agent = TestCase.from_prompt("Tidy my folder.")
     assert trajectory_of(no_agent, Response(text=None)) is None
+    # In a run the judges get the goal case and the answer; the episode's transcript rides on the answer.
+    transcript = [m.model_dump(mode="json", exclude_none=True) for m in messages]
+    answered = Response(text="Done: nothing to remove.", metadata={"episode": {"transcript": transcript}})
+    assert trajectory_of(no_agent, answered) == trajectory
+    broken = Response(text="Done.", metadata={"episode": {"transcript": [{"role": "nobody"}]}})
+    assert trajectory_of(no_agent, broken) is None
 
 
 # -- offline judge ------------------------------------------------------------------------------

@@ -17,13 +17,14 @@ A malformed record raises :class:`~riskscope.errors.SuiteFormatError` naming the
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from riskscope.core import Outcome, Response, TestCase, Trajectory, TrajectoryTurn, stable_hash
+from riskscope.core import Message, Outcome, Response, TestCase, Trajectory, TrajectoryTurn, stable_hash
 from riskscope.errors import ConfigError, SuiteFormatError
 
 __all__ = [
@@ -188,5 +189,14 @@ def trajectory_of(case: TestCase, response: Response) -> Trajectory | None:
             return raw if isinstance(raw, Trajectory) else Trajectory.model_validate(raw)
         except ValidationError:
             return None
-    trajectory = Trajectory.from_messages(case.messages, response.text)
+    # A run's judges get the case as written (the goal) and the answer; an episode's transcript (tool
+    # calls and observations included) travels with the answer (runner/_episodes.py).
+    episode = response.metadata.get("episode")
+    messages: Sequence[Message] = case.messages
+    if isinstance(episode, dict) and isinstance(episode.get("transcript"), list):
+        try:
+            messages = [Message.model_validate(m) for m in episode["transcript"]]
+        except ValidationError:
+            return None
+    trajectory = Trajectory.from_messages(messages, response.text)
     return trajectory if trajectory.agent_turns else None
