@@ -99,7 +99,14 @@ def _case(scenario: str, *, emulator: str = "fake-emulator", rounds: int = 4, **
     }
 
 
-def _run(tmp_path: Path, cases: list[dict[str, Any]], *, name: str = "fake-agent", resume: str | None = None) -> Any:
+def _run(
+    tmp_path: Path,
+    cases: list[dict[str, Any]],
+    *,
+    name: str = "fake-agent",
+    resume: str | None = None,
+    judges: tuple[str, ...] = ("refusal",),
+) -> Any:
     if resume is None:
         for seen in SEEN.values():
             seen.clear()
@@ -109,7 +116,7 @@ def _run(tmp_path: Path, cases: list[dict[str, Any]], *, name: str = "fake-agent
         {
             "suites": [f"jsonl:{suite}"],
             "target": {"name": name, "concurrency": 1, "max_retries": 0},
-            "judges": ["refusal"],
+            "judges": list(judges),
             "store": str(tmp_path / "s.db"),
         }
     )
@@ -138,6 +145,21 @@ def test_parallel_calls_are_each_answered_by_the_emulator_then_the_final_answer_
     assert episode["summary"] == "rounds=2 tool_calls=2 malformed=0"
     assert [t.get("tool") for t in episode["turns"]] == [None, "lookup", "lookup", None]
     assert row.verdicts["refusal"].outcome is not Outcome.UNASSESSED
+    store.close()
+
+
+def test_the_trajectory_judge_grades_the_tool_calls_not_only_the_final_answer(tmp_path: Path) -> None:
+    from riskscope.judges._trajectory_data import trajectory_of
+
+    _record, _stats, rows, store = _run(tmp_path, [_case("parallel")], judges=("trajectory", "refusal"))
+    row = rows["ag-parallel"]
+    verdict = row.verdicts["trajectory"]
+    assert verdict.outcome in (Outcome.SAFE, Outcome.UNSAFE), verdict.rationale
+    # What it graded: the agent's calls, both emulated observations and the final answer.
+    trajectory = trajectory_of(row.item.variant.case, row.response)
+    assert trajectory is not None
+    assert [t.role for t in trajectory.turns].count("environment") == 2
+    assert any("lookup" in t.action for t in trajectory.turns if t.role == "agent")
     store.close()
 
 
