@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, ValidationError, field_validator, model_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    field_validator,
+    model_serializer,
+)
 
 from riskscope.core import RunRecord, is_secret_name, stable_hash
 from riskscope.errors import ConfigError, StoreError
@@ -51,6 +59,7 @@ def _spec_value(value: Any) -> Any:
     if isinstance(value, str | dict | PluginSpec):
         return value
     raise ValueError(f"expected a spec string like NAME:ARGUMENT or a mapping, got {type(value).__name__}")
+
 
 REDACTED = "<redacted>"
 

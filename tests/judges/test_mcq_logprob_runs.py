@@ -105,7 +105,9 @@ def test_embedded_model_logprob_choice_is_its_most_likely_letter(tmp_path: Path)
         verdict = row.verdicts["mcq"]
         assert row.response.logprobs is not None
         letters = {
-            e["token"].strip(): e["logprob"] for e in row.response.logprobs[0]["top_logprobs"] if e["token"].strip() in LETTERS
+            e["token"].strip(): e["logprob"]
+            for e in row.response.logprobs[0]["top_logprobs"]
+            if e["token"].strip() in LETTERS
         }
         assert letters, "SmolLM2 put no option letter among its 10 most likely first tokens"
         assert verdict.labels["choice"] == max(letters, key=lambda c: letters[c])
