@@ -112,8 +112,16 @@ def _mcq_table(figures: dict[str, Any]) -> Table:
             "—" if p is None else f"{p:.3g}",
             str(row["refused"]),
         )
-    if figures.get("note"):
-        table.caption = figures["note"]
+    captions = [figures["note"]] if figures.get("note") else []
+    consistency = figures.get("consistency")
+    if consistency and consistency["pooled"]["n"]:
+        pooled = consistency["pooled"]
+        captions.append(
+            f"option-order consistency: {pooled['consistent']}/{pooled['n']} questions picked the same option "
+            f"in all {'/'.join(map(str, consistency['orders']))} orders, {_pct(pooled['point'])} {_interval(pooled)}"
+        )
+    if captions:
+        table.caption = "; ".join(captions)
     return table
 
 
