@@ -46,6 +46,7 @@ __all__ = [
     "attack_label",
     "estimate_data",
     "grade_badge",
+    "headline_unsafe",
     "interval_note",
     "over_refusal",
     "pair_mcq",
@@ -212,6 +213,22 @@ def pair_mcq(a: McqItemOutcomes, b: McqItemOutcomes) -> McqPairing:
         only_in_b=len(b.keys() - a.keys()),
         not_answered=not_answered,
     )
+
+
+def headline_unsafe(
+    ppi: Mapping[str, Any] | None, corrected: Mapping[str, Any] | None, raw: Mapping[str, Any]
+) -> tuple[Mapping[str, Any], str]:
+    """The unsafe rate a comparison of runs leads with, and which one it is.
+
+    The most honest rate the run has: prediction-powered (PPI++) when gold labels exist, else the
+    rate with the headline judge's transfer error folded in, else the raw judge rate. Takes the
+    summary's ``ppi``, ``corrected`` and ``overall.unsafe_rate`` as dicts (stats knows no summary).
+    """
+    if ppi is not None and ppi.get("overall") is not None and ppi["overall"].get("point") is not None:
+        return ppi["overall"], "PPI"
+    if corrected is not None and corrected.get("overall") is not None:
+        return corrected["overall"], "transfer-corrected"
+    return raw, "raw"
 
 
 def interval_note(hazards: int, confidence: float = 0.95) -> str:
