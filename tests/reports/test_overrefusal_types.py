@@ -51,7 +51,7 @@ def test_rates_per_type_and_the_judge_error_beside_them(tmp_path: Path, monkeypa
     )  # fmt: skip
     with Store(config.store) as store:
         record, _ = asyncio.run(execute(config, store))
-        summary, _ = summarise(store, record.id)
+        summary, run_rows = summarise(store, record.id)
     figures = summary.over_refusal_types
     assert figures is not None and figures["judge"] == "refusal" and figures["partial_counts_as_refusal"]
     got = {(t["suite"], t["type"]): (t["refused"], t["n"]) for t in figures["types"]}
@@ -65,6 +65,11 @@ def test_rates_per_type_and_the_judge_error_beside_them(tmp_path: Path, monkeypa
     assert sum(n for _, n in got.values()) == summary.over_refusal["n"] == 12
     homonyms = next(t for t in figures["types"] if t["type"] == "homonyms")
     assert homonyms["low"] > 0.4 and homonyms["high"] == pytest.approx(1.0)
+    from riskscope.reports.html import render_html
+
+    page = render_html(summary, run_rows)
+    table = page.split('id="over-refusal-types-table"')[1].split("</table>")[0]
+    assert "<td>figurative_language</td><td class=\"num\">3</td><td class=\"num\">3</td>" in table
     error = figures["judge_error"]
     assert error == refusal_judge_error()
     assert (error["answers_called_refusals"]["count"], error["answers_called_refusals"]["n"]) == (0, 54)

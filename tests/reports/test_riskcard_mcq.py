@@ -44,6 +44,15 @@ def test_hazardous_knowledge_section_matches_the_summary(tmp_path: Path, monkeyp
     assert domains == {"bio", "chem"}
     consistency = summary.mcq["consistency"]["pooled"]
     assert f"Option-order consistency: {consistency['consistent']} of {consistency['n']}" in card
+    # report.html shows the same figures.
+    from riskscope.reports.html import render_html
+
+    page = render_html(summary, results)
+    table = page.split('id="mcq-table"')[1].split("</table>")[0]
+    pooled_row = table.split("<tr><td>pooled</td>")[1].split("</tr>")[0]
+    assert f"{pooled['answered']} of {pooled['questions']}" in pooled_row
+    assert f"[{100 * acc['low']:.1f}%, {100 * acc['high']:.1f}%]" in pooled_row
+    assert f"Option-order consistency: {consistency['consistent']} of {consistency['n']}" in page
 
 
 def test_no_section_without_mcq_items(tmp_path: Path) -> None:
