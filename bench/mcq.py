@@ -9,8 +9,8 @@ baseline does the least work that yields an answer token), model load included. 
 ratio riskscope / bare <= 1.1. A second baseline resets llama.cpp's state before each prompt, as the
 llamacpp target does so an answer cannot depend on the prompt before it (a prefix evaluated in a
 different batch shape gives slightly different logits); the gap between the two baselines is the
-price of that determinism, not of riskscope's pipeline. Each side runs ``--repeats`` times, alternating; the best time counts
-(the machine is shared; the minimum is the least disturbed run).
+price of that determinism, not of riskscope's pipeline. Each side runs ``--repeats`` times,
+alternating; the best time counts (the machine is shared; the minimum is the least disturbed run).
 
 Questions: a seeded sample of WMDP from ../shared/data when present (``--data``), else invented
 questions written here.
