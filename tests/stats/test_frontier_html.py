@@ -54,3 +54,10 @@ def test_frontier_html_and_json_say_which_rate_leads(tmp_path: Path) -> None:
         loose: True,
         bad: False,
     }
+
+
+def test_frontier_label_names_the_personas() -> None:
+    from riskscope.stats.frontier import frontier_label
+
+    assert frontier_label("r1", "llamacpp") == "r1 (llamacpp)"
+    assert frontier_label("r2", "llamacpp", [{"name": "careful", "system_prompt": "x"}]) == "r2 (llamacpp, persona careful)"

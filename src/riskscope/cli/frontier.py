@@ -30,7 +30,7 @@ def frontier_command(
     from riskscope.reports import summarise
     from riskscope.stats import Estimate
     from riskscope.stats.figures import headline_unsafe
-    from riskscope.stats.frontier import FrontierPoint, pareto_front
+    from riskscope.stats.frontier import FrontierPoint, frontier_label, pareto_front
 
     def estimate(data: dict[str, Any]) -> Estimate:
         return Estimate(data["point"], data["low"], data["high"], data["n"], data.get("method", "wilson"))
@@ -42,7 +42,7 @@ def frontier_command(
             resolved = resolve_run(store, run_id)
             summary, _ = summarise(store, resolved)
             unsafe, kind = headline_unsafe(summary.ppi, summary.corrected, summary.overall.unsafe_rate.model_dump())
-            label = f"{resolved} ({summary.target})"
+            label = frontier_label(resolved, summary.target, store.get_run(resolved).config.get("personas") or ())
             kinds[label] = kind
             points.append(FrontierPoint(label, estimate(dict(unsafe)), estimate(summary.over_refusal)))
     marked = pareto_front(points)

@@ -16,7 +16,7 @@ from riskscope.reports.charts import scatter_chart
 from riskscope.server._dashboard import Dashboard, run_judges
 from riskscope.stats import Estimate
 from riskscope.stats.figures import estimate_data, headline_unsafe, spec_label
-from riskscope.stats.frontier import FrontierPoint, pareto_front
+from riskscope.stats.frontier import FrontierPoint, frontier_label, pareto_front
 
 
 def _estimate(data: dict[str, Any]) -> Estimate:
@@ -50,7 +50,9 @@ def router(dash: Dashboard) -> APIRouter:
                     {"overall": corrected} if corrected is not None else None,
                     figures["overall"]["unsafe_rate"],
                 )
-                name = f"{run_id} ({spec_label(run.config.get('target', {}))})"
+                name = frontier_label(
+                    run_id, spec_label(run.config.get("target", {})), run.config.get("personas") or ()
+                )
                 kinds[name] = kind
                 points.append(FrontierPoint(name, _estimate(dict(unsafe)), _estimate(figures["over_refusal"])))
         marked = pareto_front(points)
