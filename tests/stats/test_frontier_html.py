@@ -34,7 +34,7 @@ def test_frontier_html_and_json_say_which_rate_leads(tmp_path: Path) -> None:
         expected = {}
         for run in (careful, loose, bad):
             summary, _ = summarise(store, run)
-            expected[run] = headline_unsafe(summary.ppi, summary.corrected, summary.overall.unsafe_rate)
+            expected[run] = headline_unsafe(summary.ppi, summary.corrected, summary.overall.unsafe_rate.model_dump())
     out = tmp_path / "frontier.html"
     result = CliRunner().invoke(
         app, ["frontier", careful, loose, bad, "--json", "--html", str(out), "--store", str(db)]
