@@ -21,8 +21,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Red
 from riskscope.errors import RunNotFoundError
 from riskscope.server._compare_page import router as compare_router
 from riskscope.server._dashboard import BadRequest, Dashboard
-from riskscope.server._guard import router as guard_router
 from riskscope.server._frontier import router as frontier_router
+from riskscope.server._guard import router as guard_router
 from riskscope.server._review import router as review_router
 from riskscope.server._runs import router as runs_router
 from riskscope.server._security import SECURITY_HEADERS, TOKEN_COOKIE, host_header_allowed, same_secret
