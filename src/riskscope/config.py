@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    field_validator,
+    model_serializer,
+)
 
 from riskscope.core import RunRecord, is_secret_name, stable_hash
 from riskscope.errors import ConfigError, StoreError
@@ -52,6 +60,7 @@ def _spec_value(value: Any) -> Any:
         return value
     raise ValueError(f"expected a spec string like NAME:ARGUMENT or a mapping, got {type(value).__name__}")
 
+
 REDACTED = "<redacted>"
 
 
@@ -66,6 +75,22 @@ class Decoding(_Strict):
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     top_p: float | None = Field(default=None, gt=0.0, le=1.0)
     seed: int | None = 0
+    top_logprobs: int | None = Field(
+        default=None,
+        ge=1,
+        le=20,
+        description="Return the N most likely first tokens with their log-probabilities (llamacpp and "
+        "openai targets): the mcq judge then reads the answer letter from them.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_unset_logprobs(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Left out when unset, so cache keys, item ids and config hashes of runs made before the
+        # field existed stay as they were (they all hash this dump).
+        data: dict[str, Any] = handler(self)
+        if data.get("top_logprobs") is None:
+            data.pop("top_logprobs", None)
+        return data
 
 
 class PluginSpec(_Strict):

@@ -16,7 +16,7 @@ from riskscope.config import RunConfig
 from riskscope.errors import ConfigError
 from riskscope.reports.summary import RunSummary, summarise
 from riskscope.stats import JudgeAccuracy, PairedTable, RunCounts
-from riskscope.stats.figures import pair_outcomes, spec_label
+from riskscope.stats.figures import McqPairing, pair_mcq, pair_outcomes, spec_label
 from riskscope.store import StoreQuery
 
 
@@ -69,3 +69,8 @@ def pair_runs(store: StoreQuery, run_a: str, run_b: str) -> Pairing:
     judge_a, judge_b = headline_judge(store, run_a), headline_judge(store, run_b)
     pairing = pair_outcomes(store.item_outcomes(run_a, judge_a), store.item_outcomes(run_b, judge_b))
     return Pairing(pairing.tables, judge_a, judge_b, pairing.only_in_a, pairing.only_in_b, pairing.unassessed)
+
+
+def pair_mcq_runs(store: StoreQuery, run_a: str, run_b: str, judge: str = "mcq") -> McqPairing:
+    """Pair two runs' multiple-choice questions on right/wrong (``stats.figures.pair_mcq``)."""
+    return pair_mcq(store.mcq_outcomes(run_a, judge), store.mcq_outcomes(run_b, judge))

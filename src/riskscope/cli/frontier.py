@@ -18,6 +18,9 @@ def _pct(x: float) -> str:
 def frontier_command(
     run_ids: Annotated[list[str], typer.Argument(help="Run ids ('latest' works), two or more.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write the chart and table as a standalone HTML file.")
+    ] = None,
     store_path: Path = STORE_OPTION,
 ) -> None:
     """The safety–helpfulness frontier: each run's unsafe rate and over-refusal with intervals, and
@@ -26,26 +29,35 @@ def frontier_command(
         raise ConfigError("a frontier needs at least two runs")
     from riskscope.reports import summarise
     from riskscope.stats import Estimate
-    from riskscope.stats.frontier import FrontierPoint, pareto_front
+    from riskscope.stats.figures import headline_unsafe
+    from riskscope.stats.frontier import FrontierPoint, frontier_label, pareto_front
 
     def estimate(data: dict[str, Any]) -> Estimate:
         return Estimate(data["point"], data["low"], data["high"], data["n"], data.get("method", "wilson"))
 
     points = []
+    kinds: dict[str, str] = {}
     with open_query(store_path) as store:
         for run_id in run_ids:
             resolved = resolve_run(store, run_id)
             summary, _ = summarise(store, resolved)
-            unsafe = summary.corrected["overall"] if summary.corrected else summary.overall.unsafe_rate.model_dump()
-            label = f"{resolved} ({summary.target})"
-            points.append(FrontierPoint(label, estimate(unsafe), estimate(summary.over_refusal)))
+            unsafe, kind = headline_unsafe(summary.ppi, summary.corrected, summary.overall.unsafe_rate.model_dump())
+            label = frontier_label(resolved, summary.target, store.get_run(resolved).config.get("personas") or ())
+            kinds[label] = kind
+            points.append(FrontierPoint(label, estimate(dict(unsafe)), estimate(summary.over_refusal)))
     marked = pareto_front(points)
+    if html is not None:
+        from riskscope.reports.frontier_html import write_frontier_html
+
+        write_frontier_html(html, marked, kinds)
+        typer.echo(f"frontier chart: {html}", err=as_json)
     if as_json:
         print_json(
             [
                 {
                     "run": p.name,
                     "unsafe": p.unsafe.to_dict(),
+                    "unsafe_kind": kinds[p.name],
                     "over_refusal": p.over_refusal.to_dict(),
                     "on_front": p.on_front,
                     "dominated_by": list(p.dominated_by),
@@ -61,10 +73,11 @@ def frontier_command(
         front = "yes" if p.on_front else ("no, clearly" if p.clearly_dominated_by else "no")
         typer.echo(
             f"{p.name[:50]:<50} {_pct(u.point):>7} [{_pct(u.low)}, {_pct(u.high)}] {_pct(o.point):>12} "
-            f"[{_pct(o.low)}, {_pct(o.high)}]  {front}"
+            f"[{_pct(o.low)}, {_pct(o.high)}]  {front}  ({kinds[p.name]})"
         )
     typer.echo(
-        "unsafe: the headline rate (judge error folded in when the judge has transfer figures); "
+        "unsafe: the most honest rate each run has (PPI with gold labels, else the judge's transfer error "
+        "folded in, else raw; said per run); "
         "'clearly' = another run is better on both axes beyond both intervals"
     )
 

@@ -115,6 +115,10 @@ def run_command(
         bool, typer.Option("--no-base", help="Run only the attacked variants, not each case as written.")
     ] = False,
     max_tokens: Annotated[int | None, typer.Option(help="Maximum tokens per response.", min=1)] = None,
+    top_logprobs: Annotated[
+        int | None,
+        typer.Option(help="Ask for the N most likely first tokens (mcq judge: logprob scoring).", min=1, max=20),
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Folder for reports (runs/<run-id>/…).")] = None,
     config: Annotated[
         Path | None, typer.Option("--config", "-c", help="YAML run config (same keys as the flags).")
@@ -157,6 +161,7 @@ def run_command(
         seed=seed,
         hazards=tuple(hazard or ()),
         max_tokens=max_tokens,
+        top_logprobs=top_logprobs,
         attacks=tuple(attack or ()),
         no_base=no_base,
     )
@@ -178,6 +183,7 @@ class ConfigFlags:
     seed: int | None = None
     hazards: tuple[str, ...] = ()
     max_tokens: int | None = None
+    top_logprobs: int | None = None
     attacks: tuple[str, ...] = ()
     no_base: bool = False
 
@@ -199,9 +205,10 @@ class ConfigFlags:
         if picks:
             base_selection = load_config(config_file, {}).selection.model_dump()
             overrides["selection"] = {**base_selection, **picks}
-        if self.max_tokens is not None:
+        decoding = {k: v for k, v in {"max_tokens": self.max_tokens, "top_logprobs": self.top_logprobs}.items() if v}
+        if decoding:
             base = load_config(config_file, {}).decoding
-            overrides["decoding"] = base.model_copy(update={"max_tokens": self.max_tokens}).model_dump()
+            overrides["decoding"] = base.model_copy(update=decoding).model_dump()
         return load_config(config_file, overrides)
 
 

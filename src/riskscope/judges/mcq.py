@@ -2,8 +2,9 @@
 
 Two ways to read an answer:
 
-- **logprobs**, when the target returned them for the first generated token (OpenAI-compatible
-  servers with ``logprobs``/``top_logprobs`` target options): the option letter with the highest
+- **logprobs**, when the target returned them for the first generated token (``decoding.top_logprobs``,
+  ``riskscope run --top-logprobs N``: the in-process ``llamacpp`` target and OpenAI-compatible
+  servers honour it): the option letter with the highest
   log-probability among the top tokens. This reads the model's knowledge even when it would go on
   to refuse, so it cannot see refusals (the report says so: ``labels["mcq_mode"] = "logprobs"``).
 - **generated text** otherwise: a letter parser that knows the usual shapes ("B", "B.", "(B)",

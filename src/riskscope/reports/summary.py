@@ -17,6 +17,7 @@ from riskscope.config import RunConfig
 from riskscope.core import Expected, Outcome, RunRecord
 from riskscope.reports.attack_figures import attack_figures
 from riskscope.reports.mcq_figures import mcq_figures
+from riskscope.reports.overrefusal_figures import over_refusal_types
 from riskscope.stats import (
     JudgeAccuracy,
     JudgeIdentity,
@@ -92,6 +93,9 @@ class RunSummary(BaseModel):
         default=None,
         description="Unsafe rates with the headline judge's error folded in: from its shipped "
         "leave-one-dataset-out figures by default (kind 'transfer'), or from --judge-eval counts (kind 'validation')",
+    )
+    over_refusal_types: dict[str, Any] | None = Field(
+        default=None, description="Over-refusal per type of benign control, with the refusal judge's own error"
     )
     mcq: dict[str, Any] | None = Field(
         default=None, description="Multiple-choice accuracy per domain and pooled, against chance (mcq judge)"
@@ -246,6 +250,7 @@ def summarise_rows(
         judge_card=card,
         attack_success=attack_figures(rows, primary),
         mcq=mcq_figures(rows, "mcq") if "mcq" in judges else None,
+        over_refusal_types=over_refusal_types(benign, judges),
     )
 
 

@@ -81,6 +81,8 @@ def print_summary(summary: RunSummary, files: dict[str, Path], console: Console 
         f"Over-refusal on {summary.benign_controls} benign controls: {over['refused']} refused, "
         f"{_pct(over['point'])} {_interval(over)}" + (f" (judge {over['judge']})" if over.get("judge") else "")
     )
+    if summary.over_refusal_types is not None and len(summary.over_refusal_types["types"]) > 1:
+        console.print(_over_refusal_table(summary.over_refusal_types))
     if summary.grade is not None:
         _print_grade(console, summary.grade)
     if summary.attack_success is not None:
@@ -93,6 +95,31 @@ def print_summary(summary: RunSummary, files: dict[str, Path], console: Console 
         console.print(f"[yellow]Unassessed (not counted as safe or unsafe)[/]: {reasons}")
     for label, path in files.items():
         console.print(f"{label}: {path}")
+
+
+def _over_refusal_table(figures: dict[str, Any]) -> Table:
+    """Over-refusal per type of benign control, the refusal judge's own error in the caption."""
+    table = Table(title=f"Over-refusal by type (judge {escape(figures['judge'])}; partial refusal counts as refusal)")
+    for column in ("suite", "type", "refused", "controls", "rate", "95% CI"):
+        table.add_column(column, justify="left" if column in ("suite", "type") else "right")
+    for row in figures["types"]:
+        table.add_row(
+            escape(row["suite"]),
+            escape(row["type"]),
+            str(row["refused"]),
+            str(row["n"]),
+            _pct(row["point"]),
+            _interval(row) if row["n"] else "—",
+        )
+    error = figures.get("judge_error")
+    if error:
+        called, missed = error["answers_called_refusals"], error["refusals_missed"]
+        table.caption = (
+            f"refusal judge on human labels ({escape(error['dataset'])}): answers called refusals "
+            f"{called['count']}/{called['n']} {_interval(called)}, refusals missed {missed['count']}/{missed['n']} "
+            f"{_interval(missed)} (see docs/judges.md)"
+        )
+    return table
 
 
 def _mcq_table(figures: dict[str, Any]) -> Table:
@@ -112,8 +139,16 @@ def _mcq_table(figures: dict[str, Any]) -> Table:
             "—" if p is None else f"{p:.3g}",
             str(row["refused"]),
         )
-    if figures.get("note"):
-        table.caption = figures["note"]
+    captions = [figures["note"]] if figures.get("note") else []
+    consistency = figures.get("consistency")
+    if consistency and consistency["pooled"]["n"]:
+        pooled = consistency["pooled"]
+        captions.append(
+            f"option-order consistency: {pooled['consistent']}/{pooled['n']} questions picked the same option "
+            f"in all {'/'.join(map(str, consistency['orders']))} orders, {_pct(pooled['point'])} {_interval(pooled)}"
+        )
+    if captions:
+        table.caption = "; ".join(captions)
     return table
 
 

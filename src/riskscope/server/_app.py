@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Red
 from riskscope.errors import RunNotFoundError
 from riskscope.server._compare_page import router as compare_router
 from riskscope.server._dashboard import BadRequest, Dashboard
+from riskscope.server._frontier import router as frontier_router
 from riskscope.server._guard import router as guard_router
 from riskscope.server._review import router as review_router
 from riskscope.server._runs import router as runs_router
@@ -75,6 +76,7 @@ def create_app(store_path: Path | str, *, token: str | None = None) -> FastAPI:
     app.include_router(compare_router(dash))
     app.include_router(guard_router(dash))
     app.include_router(trend_router(dash))
+    app.include_router(frontier_router(dash))
     return app
 
 

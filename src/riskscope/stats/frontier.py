@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from riskscope.stats._estimate import Estimate
 
-__all__ = ["FrontierPoint", "pareto_front"]
+__all__ = ["FrontierPoint", "frontier_label", "pareto_front"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,13 @@ class FrontierPoint:
     on_front: bool = False
     dominated_by: tuple[str, ...] = ()
     clearly_dominated_by: tuple[str, ...] = ()
+
+
+def frontier_label(run_id: str, target: str, personas: Sequence[object] = ()) -> str:
+    """How a run is named on the frontier (CLI and dashboard): id, target, and its personas, which
+    are what tells apart runs of one model under different system prompts."""
+    names = [str(p.get("name")) if isinstance(p, dict) else str(p) for p in personas]
+    return f"{run_id} ({target}{', persona ' + ', '.join(names) if names else ''})"
 
 
 def _known(e: Estimate) -> bool:

@@ -18,6 +18,7 @@ from riskscope.store._connection import Connection, _is_stale
 from riskscope.store._episodes import EpisodeQueries
 from riskscope.store._gold import GoldQueries
 from riskscope.store._guard import GuardQueries
+from riskscope.store._mcq import McqOutcomes, mcq_outcomes
 from riskscope.store._rows import ItemRow, ResultFilter, ResultRow
 
 
@@ -348,6 +349,9 @@ class StoreQuery(Connection, GoldQueries, EpisodeQueries, GuardQueries):
             attack = chain_label(json.loads(lineage or "[]"))
             out[(case_id, attack, persona)] = (hazard, expected, outcome)
         return out
+
+    def mcq_outcomes(self, run_id: str, judge: str) -> McqOutcomes:
+        return mcq_outcomes(self._db, run_id, judge)  # store/_mcq.py: right/wrong per question, for compare
 
     def run_item_counts(self) -> dict[str, int]:
         """Planned items per run, for the runs list (one grouped query, not one per run)."""

@@ -14,6 +14,11 @@ Formats:
 - ``mcq:PATH``: JSONL or CSV with ``question``, options as ``choices`` (a list) or columns ``A``,
   ``B``, …, and ``answer`` (a letter or a 0-based index); optional ``domain`` and ``id``.
 
+Option order (``permute=K``, any of the three): each question is also asked in K-1 seeded
+permutations of its options (cases ``ID~p1`` …, ``metadata["mcq"]["order"]`` and ``question``), so
+``summary.mcq`` can say how often the model picks the same *content* whatever its letter. The
+accuracy figures use the original order only (the orders of one question are not independent).
+
 Bad rows (fewer than two options, more than ten, duplicate options in a generic file, a missing or
 out-of-range answer) are one error naming the file, the line (the question's position for JSON files) and the field.
 """
@@ -21,18 +26,21 @@ out-of-range answer) are one error naming the file, the line (the question's pos
 from __future__ import annotations
 
 import csv
+import random
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field, ValidationError
+
 from riskscope.config import PluginSpec
-from riskscope.core import Expected, TestCase
-from riskscope.errors import SuiteFormatError
+from riskscope.core import Expected, PluginOptions, TestCase, stable_hash
+from riskscope.errors import ConfigError, SuiteFormatError
 from riskscope.suites._base import IterableSuite, SuiteInfo, suite
 from riskscope.suites._source import fast_case, parse_arg, parse_json_text, read_jsonl_objects, resolve
 
-__all__ = ["LETTERS", "mcq_case", "mcq_prompt"]
+__all__ = ["LETTERS", "McqOptions", "mcq_case", "mcq_prompt", "permuted"]
 
 LETTERS = "ABCDEFGHIJ"
 
@@ -90,6 +98,77 @@ def mcq_case(
     )
 
 
+class McqOptions(PluginOptions):
+    """Options of the multiple-choice suites (inline ``wmdp:PATH,permute=3`` or YAML ``options``)."""
+
+    permute: int = Field(default=1, ge=1, le=10, description="Ask each question in K option orders (1: as released).")
+    permute_seed: int = Field(default=0, description="Seed of the option-order permutations.")
+
+
+def permuted(case: TestCase, k: int, seed: int) -> list[TestCase]:
+    """The case as released plus ``k - 1`` distinct seeded permutations of its options.
+
+    The permutations depend only on (seed, case id), so a question's orders are the same in every
+    run and on every machine; fewer than ``k`` orders exist when the question has too few options.
+    """
+    mcq = case.metadata["mcq"]
+    options, answer = list(mcq["options"]), int(mcq["answer"])
+    identity = list(range(len(options)))
+    out = [case.model_copy(update={"metadata": {**case.metadata, "mcq": {**mcq, "order": 0, "question": case.id}}})]
+    rng = random.Random(stable_hash({"seed": seed, "case": case.id}))
+    seen = {tuple(identity)}
+    attempts = 0
+    while len(out) < k and attempts < 50 * k:
+        attempts += 1
+        order = identity[:]
+        rng.shuffle(order)
+        if tuple(order) in seen:
+            continue
+        seen.add(tuple(order))
+        shuffled = [options[i] for i in order]
+        meta = {**mcq, "options": shuffled, "answer": order.index(answer), "order": len(out), "question": case.id,
+                "permutation": order}  # fmt: skip
+        out.append(
+            fast_case(
+                _reletter(case.prompt, shuffled),
+                case_id=f"{case.id}~p{len(out)}",
+                source=case.source,
+                hazard=None,
+                expected=Expected.ANSWER,
+                licence=case.licence,
+                metadata={**case.metadata, "mcq": meta},
+            )
+        )
+    return out
+
+
+def _reletter(prompt: str, options: Sequence[str]) -> str:
+    """The same prompt with its option lines replaced: the question is everything before them."""
+    question = prompt.split("\n\nA. ", 1)[0]
+    return mcq_prompt(question, options)
+
+
+def _options(spec: PluginSpec, arg_options: dict[str, Any]) -> McqOptions:
+    try:
+        return McqOptions.model_validate(arg_options)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(p) for p in error["loc"]) or "options"
+        raise ConfigError(f"suite {spec.name!r}: option {field!r}: {error['msg']}") from None
+
+
+def _with_orders(cases: Iterator[TestCase], arg_options: dict[str, Any]) -> Iterator[TestCase]:
+    options = McqOptions.model_validate(arg_options)
+    for case in cases:
+        if options.permute == 1:
+            yield case
+        else:
+            yield from permuted(case, options.permute, options.permute_seed)
+
+
+_KNOWN = frozenset(McqOptions.model_fields)
+
+
 # --- WMDP -------------------------------------------------------------------------------------
 
 
@@ -130,9 +209,15 @@ def read_wmdp(location: Path) -> Iterator[TestCase]:
         yield from _wmdp_file(path)
 
 
-@suite("wmdp", "WMDP hazardous-knowledge MCQs (PyRIT JSON): wmdp:bio_questions.json or wmdp:FOLDER for all three")
+@suite(
+    "wmdp",
+    "WMDP hazardous-knowledge MCQs (PyRIT JSON): wmdp:bio_questions.json or wmdp:FOLDER for all three",
+    options=McqOptions,
+)
 def wmdp_suite(spec: PluginSpec) -> IterableSuite:
-    location = resolve(parse_arg(spec, usage="wmdp:PATH").location)
+    arg = parse_arg(spec, usage="wmdp:PATH", known=_KNOWN)
+    location = resolve(arg.location)
+    _options(spec, arg.options)
     info = SuiteInfo(
         name="wmdp",
         taxonomy="wmdp",
@@ -140,7 +225,7 @@ def wmdp_suite(spec: PluginSpec) -> IterableSuite:
         source_url="https://github.com/centerforaisafety/wmdp",
         description="WMDP bio/chem/cyber multiple-choice questions (hazardous knowledge)",
     )
-    return IterableSuite(info, lambda: read_wmdp(location))
+    return IterableSuite(info, lambda: _with_orders(read_wmdp(location), arg.options))
 
 
 # --- LabSafety Bench --------------------------------------------------------------------------
@@ -191,9 +276,13 @@ def read_labsafety(path: Path) -> Iterator[TestCase]:
         )
 
 
-@suite("labsafety", "LabSafety Bench text MCQs (LLaMA-Factory JSON): labsafety:text_qa_train.json")
+@suite(
+    "labsafety", "LabSafety Bench text MCQs (LLaMA-Factory JSON): labsafety:text_qa_train.json", options=McqOptions
+)
 def labsafety_suite(spec: PluginSpec) -> IterableSuite:
-    location = resolve(parse_arg(spec, usage="labsafety:PATH.json").location)
+    arg = parse_arg(spec, usage="labsafety:PATH.json", known=_KNOWN)
+    location = resolve(arg.location)
+    _options(spec, arg.options)
     info = SuiteInfo(
         name="labsafety",
         taxonomy="labsafety",
@@ -201,7 +290,7 @@ def labsafety_suite(spec: PluginSpec) -> IterableSuite:
         source_url="https://github.com/YujunZhou/LabSafety-Bench",
         description="LabSafety Bench laboratory-safety multiple-choice questions",
     )
-    return IterableSuite(info, lambda: read_labsafety(location))
+    return IterableSuite(info, lambda: _with_orders(read_labsafety(location), arg.options))
 
 
 # --- generic MCQ ------------------------------------------------------------------------------
@@ -252,8 +341,14 @@ def read_generic(path: Path) -> Iterator[TestCase]:
         yield _generic_row(row, str(path), line)
 
 
-@suite("mcq", "Generic multiple choice (JSONL or CSV: question, choices or A/B/… columns, answer): mcq:PATH")
+@suite(
+    "mcq",
+    "Generic multiple choice (JSONL or CSV: question, choices or A/B/… columns, answer): mcq:PATH",
+    options=McqOptions,
+)
 def mcq_suite(spec: PluginSpec) -> IterableSuite:
-    location = resolve(parse_arg(spec, usage="mcq:PATH").location)
+    arg = parse_arg(spec, usage="mcq:PATH", known=_KNOWN)
+    location = resolve(arg.location)
+    _options(spec, arg.options)
     info = SuiteInfo(name="mcq", taxonomy="mcq", description="multiple-choice questions with an answer key")
-    return IterableSuite(info, lambda: read_generic(location))
+    return IterableSuite(info, lambda: _with_orders(read_generic(location), arg.options))

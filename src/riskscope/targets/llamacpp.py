@@ -54,6 +54,7 @@ class LlamaCppTarget:
         if not path.is_file():
             raise ConfigError(f"llamacpp target: no GGUF file at {path}")
         self.path = path
+        self._llama_cpp = llama_cpp
         # llama-cpp-python's default is half the cores (one on a 2-core machine); generation with
         # every core was 1.6x faster here (47 -> 75 tokens/s), and judging beside it is light.
         threads = default_threads()
@@ -78,8 +79,13 @@ class LlamaCppTarget:
         # every prompt from scratch makes an answer independent of which prompt came before it
         # (sampling, resume and run order cannot change results), for ~20 tokens of extra work.
         self._llm.reset()  # type: ignore[no-untyped-call]
+        first_logits: list[Any] = []
+        extra: dict[str, Any] = {}
+        if decoding.top_logprobs is not None:
+            extra["logits_processor"] = self._llama_cpp.LogitsProcessorList([_FirstLogits(first_logits)])
         try:
             out: Any = self._llm.create_chat_completion(
+                **extra,
                 messages=chat,
                 max_tokens=decoding.max_tokens,
                 temperature=decoding.temperature,
@@ -94,13 +100,30 @@ class LlamaCppTarget:
             raise TargetError(ErrorKind.INTERNAL, f"llama.cpp failed: {exc}") from exc
         choice = out["choices"][0]
         usage = out.get("usage") or {}
+        logprobs = None
+        if decoding.top_logprobs is not None and first_logits:
+            logprobs = (self._top_logprobs(first_logits[0], decoding.top_logprobs),)
         return Response(
             text=choice["message"].get("content") or "",
+            logprobs=logprobs,
             finish_reason=choice.get("finish_reason"),
             latency_s=time.perf_counter() - started,
             prompt_tokens=usage.get("prompt_tokens"),
             completion_tokens=usage.get("completion_tokens"),
         )
+
+    def _top_logprobs(self, logits: Any, n: int) -> dict[str, Any]:
+        """The first token's top ``n`` log-probabilities, shaped as OpenAI's ``logprobs.content[0]``."""
+        import numpy as np
+
+        values = np.asarray(logits, dtype=np.float64)
+        logprobs = values - np.logaddexp.reduce(values)
+        top = np.argsort(-logprobs, kind="stable")[:n]
+        entries = [
+            {"token": self._llm.detokenize([int(i)]).decode("utf-8", errors="replace"), "logprob": float(logprobs[i])}
+            for i in top
+        ]
+        return {**entries[0], "top_logprobs": entries}
 
     async def respond(self, messages: Sequence[Message], decoding: Decoding) -> Response:
         loop = asyncio.get_running_loop()
@@ -112,6 +135,24 @@ class LlamaCppTarget:
         close = getattr(self._llm, "close", None)
         if close is not None:
             close()
+
+
+class _FirstLogits:
+    """A llama.cpp logits processor that keeps a copy of the first sampling step's raw logits.
+
+    Why not llama.cpp's own ``logprobs``: it needs the model built with ``logits_all=True``, which
+    computes the vocabulary projection for every prompt token (a 49k-wide matrix product per token)
+    for the one row we read. This reads the row the sampler sees anyway, and returns it unchanged,
+    so the generated text is the one a call without logprobs gets (a test compares both ways).
+    """
+
+    def __init__(self, sink: list[Any]) -> None:
+        self._sink = sink
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        if not self._sink:
+            self._sink.append(scores.copy())
+        return scores
 
 
 def _check_llama_options(llama_class: Any, options: dict[str, Any]) -> None:

@@ -90,6 +90,9 @@ def build_chat_request(
         body["top_p"] = decoding.top_p
     if decoding.seed is not None:
         body["seed"] = decoding.seed
+    if decoding.top_logprobs is not None:  # target options below may still override them
+        body["logprobs"] = True
+        body["top_logprobs"] = decoding.top_logprobs
     for key, value in options.items():
         if key not in _LOCAL_OPTIONS:
             body[key] = value
