@@ -12,6 +12,7 @@ from typing import Any
 
 from riskscope.core import Expected, Response
 from riskscope.reports.agreement import judge_agreement
+from riskscope.reports.attack_view import attack_view
 from riskscope.reports.charts import agreement_chart, interval_chart, scatter_chart
 from riskscope.reports.summary import benign_over_refusal
 from riskscope.stats import wilson_interval
@@ -219,6 +220,7 @@ def report_view(summary: Mapping[str, Any], rows: list[ResultRow]) -> dict[str, 
         "hazard_chart": interval_chart("Unsafe rate per hazard", [[*hazards, overall]], emphasise_last=True),
         "persona_chart": interval_chart("Unsafe rate per persona", [personas]) if len(personas) > 1 else None,
         "attack_chart": interval_chart("Unsafe rate per attack", [attacks]) if len(attacks) > 1 else None,
+        "attack": attack_view(summary.get("attack_success")),
         "tradeoff_chart": scatter_chart("Over-refusal vs unsafe rate", points),
         "agreement": agreement,
         "agreement_chart": agreement_chart("Judge agreement (Cohen's kappa)", judges, kappas)
