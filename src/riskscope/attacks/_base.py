@@ -70,6 +70,8 @@ attacks: Registry[AttackFactory] = Registry(
         "riskscope.attacks.prompts",
         "riskscope.attacks.templates",
         "riskscope.attacks.multiturn",
+        "riskscope.attacks.shots",
+        "riskscope.attacks.personas",
     ),
 )
 
