@@ -277,9 +277,10 @@ async def execute(
         # but it has no AILuminate grade or crosswalk, which the user should know before spending calls.
         counts = ", ".join(f"{code}={n}" for code, n in sorted(unknown.items()))
         warn(f"hazard codes that AILuminate v1.0 does not know (reported as given, ungraded): {counts}")
-    rewrites = StoreRewriteCache(store)
-    await prepare_chains(chains.values(), cases, rewrites)  # LLM rewrites, before the plan that uses them
-    items = list(plan_items(config, cases, chains))
+    # LLM rewrites are model calls: they run once the run exists (each committed as it lands), and
+    # the plan that uses them follows; a run without them is planned now, before the run row.
+    rewriting = any(chain.needs_model for chain in chains.values())
+    items = [] if rewriting else list(plan_items(config, cases, chains))
     if resume is not None:
         _check_resumable(store, resume)
     own_target = target is None
@@ -297,11 +298,13 @@ async def execute(
         if own_target:
             await the_target.aclose()
         raise
-    rewrites.journal(run.id)
     status, reason = RunStatus.INTERRUPTED, "interrupted before it finished"
     limiter = AdaptiveLimiter(config.target.concurrency)
     with _terminate_as_interrupt() as signals:
         try:
+            if rewriting:
+                await prepare_chains(chains.values(), cases, StoreRewriteCache(store, run.id))
+                items = list(plan_items(config, cases, chains))
             await _drive(
                 config, store, run, items, judges, chains, agent_strategies, the_target, limiter, progress, stats, t0
             )

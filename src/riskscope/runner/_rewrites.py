@@ -1,10 +1,9 @@
 """Model-calling attack steps (LLM rewrites) run before planning, with the store as their cache.
 
-A rewrite is a model call like any other: it is cached in the store's response cache (keyed by
-rewriter, request and decoding, so a resumed or repeated run reuses it and never calls again) and
-journaled in the run's calls table (item id ``rewrite:KEY``), where failed calls are visible too.
-Rewrites run before the run row exists, like every other step that can fail on input; their calls
-are journaled into the run as soon as it is opened.
+A rewrite is a model call like any other: committed the moment it lands into the store's response
+cache (keyed by rewriter, request and decoding, so a resumed or repeated run reuses it and never
+calls again) and journaled in the run's calls table (item id ``rewrite:KEY``), where failed calls
+are visible too. A kill during the rewrites loses none that finished.
 """
 
 from __future__ import annotations
@@ -19,22 +18,17 @@ __all__ = ["StoreRewriteCache", "prepare_chains"]
 
 
 class StoreRewriteCache:
-    """Reads the store's response cache; holds new calls until :meth:`journal` writes them."""
+    """The store's response cache and call journal, as an attack's rewrite cache for one run."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, run_id: str) -> None:
         self._store = store
-        self.fresh: list[tuple[str, Response]] = []
+        self._run_id = run_id
 
     def get(self, key: str) -> Response | None:
         return self._store.get_response(key)
 
     def put(self, key: str, response: Response) -> None:
-        self.fresh.append((key, response))
-
-    def journal(self, run_id: str) -> None:
-        for key, response in self.fresh:
-            self._store.put_response(run_id, f"rewrite:{key}", key, response)
-        self.fresh.clear()
+        self._store.put_response(self._run_id, f"rewrite:{key}", key, response)
 
 
 async def prepare_chains(chains: Iterable[AttackChain], cases: Sequence[TestCase], cache: StoreRewriteCache) -> None:
