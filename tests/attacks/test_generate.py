@@ -9,8 +9,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from _cli import riskscope
 
+from _cli import riskscope
 from riskscope.attacks.generate import PERSUASION, STYLES, Cell, generate_suite, grid, sample_cells
 from riskscope.config import PluginSpec
 from riskscope.core import TestCase
