@@ -135,7 +135,8 @@ class PersonaAttack:
         out = []
         for persona, prompt in self.personas.items():
             step = f"{self.spec}#{persona}" if several else self.spec
-            new = (*messages[:at], Message(role="system", content=prompt), *messages[at:])
+            system = Message.model_construct(role="system", content=prompt)  # our own text: already valid
+            new = (*messages[:at], system, *messages[at:])
             out.append(
                 Variant.model_construct(
                     id=_child_id(variant.id, step), case=variant.case, messages=new, lineage=(*variant.lineage, step)

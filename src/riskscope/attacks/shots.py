@@ -15,7 +15,7 @@ run is reproducible and a case's dialogue does not depend on which other cases w
 
 from __future__ import annotations
 
-import random
+import hashlib
 from typing import Literal
 
 from pydantic import Field
@@ -79,6 +79,12 @@ SHOTS: tuple[tuple[str, str], ...] = (
 )
 
 PROMPT_LINE = "User: {request}\nAssistant: {answer}"
+# Built once: a run makes one dialogue per case, so the per-variant work is a sample and a join.
+_LINES = tuple(PROMPT_LINE.format(request=q, answer=a) for q, a in SHOTS)
+_TURNS = tuple(
+    (Message.model_construct(role="user", content=q), Message.model_construct(role="assistant", content=a))
+    for q, a in SHOTS
+)
 
 
 class _ShotOptions(AttackOptions):
@@ -94,12 +100,19 @@ class ManyShotAttack(TextAttack):
     name = "many_shot"
     Options = _ShotOptions
 
-    def dialogue(self, case: TestCase) -> list[tuple[str, str]]:
-        rng = random.Random(f"{self.options.seed}:{case.id}")
-        return [SHOTS[i] for i in rng.sample(range(len(SHOTS)), self.options.shots)]
+    def picks(self, case: TestCase) -> list[int]:
+        """Which shots, in which order: seeded per case (not one stream for the run). A partial
+        Fisher-Yates shuffle driven by one sha512 of (seed, case id), two bytes per pick: several
+        times cheaper than seeding a ``random.Random`` per case, and the same on every platform."""
+        digest = hashlib.sha512(f"{self.options.seed}:{case.id}".encode()).digest()
+        pool = list(range(len(SHOTS)))
+        for k in range(self.options.shots):
+            j = k + int.from_bytes(digest[2 * k : 2 * k + 2], "big") % (len(pool) - k)
+            pool[k], pool[j] = pool[j], pool[k]
+        return pool[: self.options.shots]
 
     def rewrite(self, prompt: str, case: TestCase) -> str:
-        turns = "\n\n".join(PROMPT_LINE.format(request=q, answer=a) for q, a in self.dialogue(case))
+        turns = "\n\n".join(_LINES[i] for i in self.picks(case))
         return f"{turns}\n\nUser: {prompt}\nAssistant:"
 
     def apply(self, variant: Variant) -> list[Variant]:
@@ -109,11 +122,7 @@ class ManyShotAttack(TextAttack):
         last = max((i for i, m in enumerate(messages) if m.role == "user"), default=None)
         if last is None:
             return []
-        turns = [
-            Message(role=role, content=text)
-            for q, a in self.dialogue(variant.case)
-            for role, text in (("user", q), ("assistant", a))
-        ]
+        turns = [message for i in self.picks(variant.case) for message in _TURNS[i]]
         new = (*messages[:last], *turns, *messages[last:])
         return [
             Variant.model_construct(
