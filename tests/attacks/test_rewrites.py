@@ -136,11 +136,19 @@ def test_a_run_sends_the_rewrite_and_a_failed_rewrite_is_unassessed_and_never_se
         ("translate:language=Fr3nch", ConfigError, "option 'language'"),
         ("past_tense:model=nosuchtarget", UnknownPluginError, "nosuchtarget"),
         ("past_tense:tense=future", ConfigError, "option 'tense'"),
+        ("past_tense:model=openai:m@http://user:hunter22@127.0.0.1:9/v1", ConfigError, "holds a password"),
+        ("translate:api_key_env=not a name", ConfigError, "option 'api_key_env'"),
     ],
 )
 def test_bad_rewrite_options(spec: str, error: type[Exception], message: str) -> None:
     with pytest.raises(error, match=message):
         build_chain(spec)
+
+
+def test_a_password_in_the_model_url_is_never_echoed() -> None:
+    with pytest.raises(ConfigError) as caught:
+        build_chain("past_tense:model=openai:m@http://user:hunter22@127.0.0.1:9/v1")
+    assert "hunter22" not in str(caught.value)
 
 
 def test_unprepared_rewrite_is_a_clear_error() -> None:

@@ -21,12 +21,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from riskscope.config import Decoding, TargetConfig
+from riskscope.attacks.rewrite import rewriter_config
+from riskscope.config import Decoding
 from riskscope.core import Message, TestCase, stable_hash
 from riskscope.errors import ConfigError
 from riskscope.suites import CleanReport, clean_generated
 from riskscope.suites._source import fast_case
-from riskscope.targets import AdaptiveLimiter, Redactor, RetryPolicy, build_target, call_target, targets
+from riskscope.targets import AdaptiveLimiter, Redactor, RetryPolicy, build_target, call_target
 from riskscope.taxonomy import TOP_LEVEL, hazard_name
 
 __all__ = ["PERSUASION", "STYLES", "Cell", "CoverageRow", "GenerationResult", "generate_suite", "grid"]
@@ -166,13 +167,12 @@ async def generate_suite(
     language: str | None = "en",
     near_threshold: float = 0.8,
     concurrency: int = 2,
+    api_key_env: str | None = None,
 ) -> GenerationResult:
     """Generate ``per_cell`` items per cell, then QA them; nothing is written here (the CLI writes)."""
     if per_cell < 1:
         raise ConfigError("per_cell must be at least 1")
-    config = TargetConfig.parse(generator)
-    targets.get(config.name)
-    targets.check_options(config.name, config.options)
+    config = rewriter_config("generator", generator, api_key_env)
     spec = f"{config.name}:{config.arg}" if config.arg else config.name
     target = build_target(config)
     limiter = AdaptiveLimiter(concurrency)

@@ -26,10 +26,10 @@ import re
 from collections.abc import Sequence
 from typing import ClassVar, Protocol
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from riskscope.attacks._base import AttackOptions, StepFailure, TextAttack, attack
-from riskscope.config import Decoding, TargetConfig
+from riskscope.config import Decoding, TargetConfig, has_url_credentials
 from riskscope.core import ErrorKind, Message, Response, TestCase, Variant, stable_hash
 from riskscope.errors import ConfigError
 from riskscope.targets import AdaptiveLimiter, Redactor, RetryPolicy, build_target, call_target, targets
@@ -99,7 +99,25 @@ class _RewriteOptions(AttackOptions):
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     max_tokens: int = Field(default=128, ge=8, le=2048)
     concurrency: int = Field(default=4, ge=1, le=64)
+    api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="Key env var.")
     timeout_s: float = Field(default=120.0, gt=0, le=3600)
+
+
+def rewriter_config(what: str, spec: str, api_key_env: str | None = None) -> TargetConfig:
+    """A model spec given inside an attack or generator option, checked like a run's target: a URL
+    with a password is refused (specs are stored in the run's config and lineage), the key comes
+    from the environment variable ``api_key_env`` names, and errors are one line naming ``what``."""
+    if has_url_credentials(spec):
+        raise ConfigError(f"{what}: the model URL holds a password; name an environment variable with api_key_env")
+    try:
+        config = TargetConfig.parse(spec)
+        if api_key_env:
+            config = config.model_copy(update={"api_key_env": api_key_env})
+    except ValidationError as exc:
+        raise ConfigError(f"{what}: model {spec!r}: {exc.errors()[0]['msg']}") from exc
+    targets.get(config.name)  # an unknown model target fails here, before anything runs
+    targets.check_options(config.name, config.options)
+    return config
 
 
 class LLMRewriteAttack(TextAttack):
@@ -109,9 +127,7 @@ class LLMRewriteAttack(TextAttack):
 
     def __init__(self, options: dict[str, str]) -> None:
         super().__init__(options)
-        self.rewriter = TargetConfig.parse(self.options.model)
-        targets.get(self.rewriter.name)  # an unknown rewriter fails here, before a run
-        targets.check_options(self.rewriter.name, self.rewriter.options)
+        self.rewriter = rewriter_config(f"attack {self.name!r}", self.options.model, self.options.api_key_env)
         self.decoding = Decoding(
             max_tokens=self.options.max_tokens, temperature=self.options.temperature, seed=self.options.seed
         )

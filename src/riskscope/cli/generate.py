@@ -29,6 +29,9 @@ def generate_command(
     seed: Annotated[int, typer.Option(help="Seed of the cell sample and of every generation.")] = 0,
     max_tokens: Annotated[int, typer.Option(help="Generator max tokens per item.", min=8, max=4096)] = 96,
     language: Annotated[str, typer.Option(help="Keep only items in this language ('any' keeps all).")] = "en",
+    api_key_env: Annotated[
+        str | None, typer.Option(help="Environment variable holding the generator's API key.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the coverage as JSON.")] = False,
 ) -> None:
     """Generate test prompts cell by cell with an LLM, QA them (empty, off-language and duplicate items
@@ -48,6 +51,7 @@ def generate_command(
             seed=seed,
             max_tokens=max_tokens,
             language=None if language == "any" else language,
+            api_key_env=api_key_env,
         )
     )
     with atomic_path(out) as tmp, tmp.open("w", encoding="utf-8") as handle:
