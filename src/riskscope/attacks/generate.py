@@ -166,7 +166,7 @@ async def generate_suite(
     temperature: float = 0.8,
     language: str | None = "en",
     near_threshold: float = 0.8,
-    concurrency: int = 2,
+    concurrency: int = 1,
     api_key_env: str | None = None,
 ) -> GenerationResult:
     """Generate ``per_cell`` items per cell, then QA them; nothing is written here (the CLI writes)."""

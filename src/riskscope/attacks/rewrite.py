@@ -98,7 +98,9 @@ class _RewriteOptions(AttackOptions):
     seed: int = Field(default=0, description="Decoding seed of the rewriter: same seed, same rewrite.")
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     max_tokens: int = Field(default=128, ge=8, le=2048)
-    concurrency: int = Field(default=4, ge=1, le=64)
+    # One call at a time by default: the embedded model serialises calls, so more would only queue
+    # (and a queued call can overrun its deadline); raise it for an HTTP rewriter.
+    concurrency: int = Field(default=1, ge=1, le=64)
     api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="Key env var.")
     timeout_s: float = Field(default=120.0, gt=0, le=3600)
 
