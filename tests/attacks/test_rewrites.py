@@ -124,7 +124,13 @@ def test_a_run_sends_the_rewrite_and_a_failed_rewrite_is_unassessed_and_never_se
     # Both rewriter calls are journaled in the run; the empty answer is a failed call (kind "empty").
     assert sorted((c["ok"], c["error_kind"]) for c in rewrites) == [(0, "empty"), (1, None)]
 
-    # Resume / repeat: the successful rewrite is served from the store; only the failed one is retried.
+    # Resume: nothing is asked again, the failed rewrite stays failed, the plan is the same items.
+    with Store(config.store) as store:
+        resumed, _ = asyncio.run(execute(config, store, resume=record.id))
+        again = list(store.results(resumed.id))
+    assert resumed.id == record.id and script.CALLS == {"target": 3, "rewriter": 2}
+    assert sorted(r.item.item_id for r in again) == sorted(r.item.item_id for r in rows)
+    # A fresh run serves the good rewrite from the store and asks again only for the failed one.
     with Store(config.store) as store:
         asyncio.run(execute(config, store, fresh=True))
     assert script.CALLS["rewriter"] == 3

@@ -163,7 +163,7 @@ class LLMRewriteAttack(TextAttack):
         pending: list[str] = []
         for prompt in prompts:
             cached = cache.get(self.cache_key(prompt))
-            if cached is not None and cached.text:
+            if cached is not None:  # a cached answer, or a failure the cache says to keep
                 self._done[prompt] = self._settle(prompt, cached)
             else:
                 pending.append(prompt)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from riskscope.attacks import AttackChain
-from riskscope.core import Response, TestCase, Variant
+from riskscope.core import ErrorKind, Response, ResponseError, TestCase, Variant
 from riskscope.store import Store
 
 __all__ = ["StoreRewriteCache", "prepare_chains"]
@@ -23,9 +23,21 @@ class StoreRewriteCache:
     def __init__(self, store: Store, run_id: str) -> None:
         self._store = store
         self._run_id = run_id
+        # A rewrite that failed in this run stays failed when the run is resumed: its item is
+        # already planned (ids follow what was sent), and a later success would add a second item
+        # for the same case. ``--fresh`` starts a new run, which asks the rewriter again.
+        self._failed = {
+            str(call["item_id"]).removeprefix("rewrite:"): call
+            for call in store.call_journal(run_id)
+            if str(call["item_id"]).startswith("rewrite:") and not call["ok"]
+        }
 
     def get(self, key: str) -> Response | None:
-        return self._store.get_response(key)
+        cached = self._store.get_response(key)
+        if cached is None and key in self._failed:
+            kind = self._failed[key]["error_kind"] or ErrorKind.INTERNAL
+            return Response(error=ResponseError(kind=kind, message="failed earlier in this run (see the call journal)"))
+        return cached
 
     def put(self, key: str, response: Response) -> None:
         self._store.put_response(self._run_id, f"rewrite:{key}", key, response)
