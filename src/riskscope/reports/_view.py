@@ -143,6 +143,10 @@ def item_view(row: ResultRow, primary: str) -> dict[str, Any]:
     case = row.item.variant.case
     head = row.verdicts.get(primary)
     response = row.response
+    variant = row.item.variant
+    # What an attack actually sent (an encoding, a template, an LLM rewrite), when it is not the
+    # case as written: the judges read the answer against the case, a reader needs both.
+    sent = next((m.content for m in reversed(variant.messages) if m.role == "user"), None)
     return {
         "item_id": row.item.item_id,
         "case_id": case.id,
@@ -152,6 +156,7 @@ def item_view(row: ResultRow, primary: str) -> dict[str, Any]:
         "attack": row.item.variant.attack,
         "expected": case.expected.value,
         "prompt": case.prompt,
+        "sent": sent if variant.lineage and sent and sent != case.prompt else None,
         "response": None if response is None else response.text,
         "error": None if response is None or response.error is None else response.error,
         "outcome": head.outcome.value if head is not None else "pending",
