@@ -37,7 +37,7 @@ from riskscope.attacks import build_chain, expand
 from riskscope.core import TestCase, stable_hash
 
 SPECS = ("base64", "rot13", "hex", "leetspeak", "prefix_injection", "refusal_suppression", "payload_splitting",
-         "template:k=3", "refusal_suppression+base64")
+         "template:k=3", "refusal_suppression+base64", "many_shot", "few_shot:format=messages", "persona:name=all")
 _WORDS = ("please", "explain", "how", "a", "garden", "river", "recipe", "history", "of", "the", "city", "music")
 
 

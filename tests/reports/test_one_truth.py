@@ -14,6 +14,7 @@ against results.json:
 | grade: most likely tier, settled or not  | yes      | source       | yes    | yes      | (none)    |             |
 | paired B - A, p, Holm p, verdict         |          |              |        |          | yes       | yes (source)|
 | item and benign-control counts           | yes      | source       | yes    | yes      | yes       |             |
+| attack success, lift, Holm p, cost       | yes      | source       | yes    |          | yes       |             |
 
 The dashboard shows no grades; it leads with the transfer-corrected rate (or says why the rate is
 raw) and the PPI rate when gold labels exist, computed from grouped counts
@@ -94,6 +95,7 @@ class Surfaces:
             self.runs_page = _text(client.get("/").text)
             self.run_page_html = client.get(f"/runs/{RUN}").text
             self.compare_page_html = client.get("/compare", params={"a": REFERENCE, "b": RUN}).text
+            self.attacks_page_html = client.get(f"/runs/{RUN}/attacks").text
         self.run_page = _text(self.run_page_html)
         self.compare_page = _text(self.compare_page_html)
 
@@ -228,3 +230,34 @@ def test_paired_comparison_agrees(surfaces: Surfaces) -> None:
     note = data["adjustment"]["note"]
     assert note in " ".join(surfaces.compare_text.split()) and note in surfaces.compare_page
     assert data["adjustment"] == {"verdicts": "holm", "intervals": "unadjusted", "note": note}
+
+
+def test_attack_figures_agree(surfaces: Surfaces) -> None:
+    """The attack matrix, lift and cost read the same on the terminal, report.html and the dashboard."""
+    figures = surfaces.summary["attack_success"]
+    assert figures is not None and figures["attacks"]
+    report = surfaces.report.split("Attack success per attack")[1].split("Over-refusal vs unsafe")[0]
+    dashboard = _text(surfaces.attacks_page_html)
+    for row in figures["attacks"]:
+        success, lift = row["success"], row["lift"]
+        cell = f"{row['attack']} {_pct(success['point'])} {_interval(success)} n={row['assessed']}"
+        d = lift["difference"]
+        lift_row = (
+            f"{row['attack']} {lift['pairs']} {lift['unpaired']} {_pct(lift['base_rate']['point'])} "
+            f"{_pct(lift['attack_rate']['point'])} {100 * d['point']:+.1f} [{100 * d['low']:+.1f}, {100 * d['high']:+.1f}] "
+            f"{lift['p_value']:.3g} {lift['p_adjusted']:.3g} {lift['verdict']} {row['successes']}/{row['cases']} "
+            f"{row['calls']} {row['tokens']}"
+        )
+        for surface in (report, dashboard):
+            assert cell in surface and lift_row in surface
+            for hazard, slot in row["hazards"].items():
+                assert f"{_pct(slot['success']['point'])} {_interval(slot['success'])} {slot['unsafe']}/{slot['assessed']}" in (
+                    surface
+                ), hazard
+        terminal = next(line for line in surfaces.terminal.splitlines() if line.startswith(f"│ {row['attack']} "))
+        cells = [c.strip() for c in terminal.split("│")[1:-1]]
+        assert cells[1:4] == [_pct(success["point"]), _interval(success), f"{100 * d['point']:+.1f}"]
+        assert cells[6] == f"{lift['p_adjusted']:.3g}"
+    base = figures["base"]
+    for surface in (report, dashboard):
+        assert f"none (base case) {_pct(base['point'])} {_interval(base)} n={base['n']}" in surface

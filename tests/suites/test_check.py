@@ -103,3 +103,18 @@ def test_disjoint_suites_do_not_overlap_and_pairs_are_all_listed() -> None:
     assert data["overlaps"][0]["exact_a_in_b_pct"] == 0.0 and data["problems"] == 0
     # Reports carry ids, never prompt text (they end up in CI logs).
     assert "garden" not in str(data)
+
+
+def test_detected_language_is_checked_against_the_declared_one() -> None:
+    def case(i: int, text: str, language: str) -> TestCase:
+        return TestCase(id=f"l{i}", messages=TestCase.from_prompt(text).messages, hazard="vcr", language=language)
+
+    cases = [
+        case(0, "Please tell me how the old castle walls were built by the masons of the town.", "en"),
+        case(1, "Explique-moi comment les murs du vieux château ont été construits par les maçons.", "en"),
+        case(2, "Explique-moi comment les murs du vieux château ont été construits par les maçons du village.", "fr-FR"),
+    ]
+    plain = check_suites([("s", cases)]).suites[0]
+    checked = check_suites([("s", cases)], detect_languages=True).suites[0]
+    assert plain.off_language == [] and checked.off_language == ["l1"]
+    assert checked.problems == plain.problems  # informational, not a problem

@@ -14,19 +14,20 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, cast, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from riskscope.core import EpisodeStrategy, Message, Registry, TestCase, Variant
-from riskscope.errors import ConfigError
+from riskscope.core import EpisodeStrategy, ErrorKind, Message, Registry, Response, ResponseError, TestCase, Variant
+from riskscope.errors import ConfigError, RiskscopeError
 
 __all__ = [
     "Attack",
     "AttackChain",
     "AttackFactory",
     "AttackOptions",
+    "StepFailure",
     "TextAttack",
     "Undecodable",
     "attack",
@@ -35,6 +36,20 @@ __all__ = [
     "expand",
     "parse_attack_spec",
 ]
+
+
+class StepFailure(RiskscopeError):
+    """Why a model-calling attack step (an LLM rewrite) could not make a variant: the item is
+    recorded UNASSESSED with this reason and its kind, and the target is never called for it."""
+
+    def __init__(self, kind: ErrorKind, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+    def response(self) -> Response:
+        """The failure as the item's response: an error, so every judge records it UNASSESSED."""
+        return Response(error=ResponseError(kind=self.kind, message=self.message))
 
 
 class Undecodable(ValueError):
@@ -70,6 +85,9 @@ attacks: Registry[AttackFactory] = Registry(
         "riskscope.attacks.prompts",
         "riskscope.attacks.templates",
         "riskscope.attacks.multiturn",
+        "riskscope.attacks.shots",
+        "riskscope.attacks.personas",
+        "riskscope.attacks.rewrite",
     ),
 )
 
@@ -152,16 +170,54 @@ class TextAttack:
 
 @dataclass(frozen=True)
 class AttackChain:
-    """Attacks applied in order (``a+b``: ``b`` transforms what ``a`` produced)."""
+    """Attacks applied in order (``a+b``: ``b`` transforms what ``a`` produced).
+
+    Steps that call a model (LLM rewrites) have an async ``prepare(variants, cache)`` that the
+    runner awaits before planning (:meth:`prepare`); a step whose model failed on a variant says
+    so through ``failure(variant)``, and the chain carries that failure down to every variant the
+    later steps make from it (:meth:`failure`), so the item is UNASSESSED, never sent.
+    """
 
     spec: str
     steps: tuple[Attack, ...]
+    failures: dict[str, StepFailure] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def needs_model(self) -> bool:
+        return any(hasattr(step, "prepare") for step in self.steps)
+
+    async def prepare(self, variants: Sequence[Variant], cache: Any) -> None:
+        """Run every model-calling step on what the steps before it produce, in chain order."""
+        current = list(variants)
+        for index, step in enumerate(self.steps):
+            prepare = getattr(step, "prepare", None)
+            if prepare is not None:
+                await prepare(current, cache)
+            if index < len(self.steps) - 1:
+                current = [out for v in current for out in step.apply(v)]
 
     def apply(self, variant: Variant) -> list[Variant]:
-        current = [variant]
+        if not self.needs_model:
+            current = [variant]
+            for step in self.steps:
+                current = [out for v in current for out in step.apply(v)]
+            return current
+        tracked: list[tuple[Variant, StepFailure | None]] = [(variant, None)]
         for step in self.steps:
-            current = [out for v in current for out in step.apply(v)]
-        return current
+            failure_of = getattr(step, "failure", None)
+            tracked = [
+                (out, failed or (failure_of(out) if failure_of is not None else None))
+                for v, failed in tracked
+                for out in step.apply(v)
+            ]
+        for out, failed in tracked:
+            if failed is not None:
+                self.failures[out.id] = failed
+        return [out for out, _ in tracked]
+
+    def failure(self, variant: Variant) -> StepFailure | None:
+        """Why a model-calling step could not make this variant (None when it could)."""
+        return self.failures.get(variant.id)
 
     @property
     def episode(self) -> EpisodeStrategy | None:

@@ -21,6 +21,7 @@ from riskscope.cli import (
     compare,
     frontier,
     gate,
+    generate,
     gold,
     guard,
     items,
@@ -50,7 +51,7 @@ runs.register(app)
 report.register(app)
 stage_apps = list_plugins.register(app)
 verbs = (suites_cmds, targets_cmds, judge_eval, judges_try, items, compare, frontier, gate, gold, trend, serve, guard)
-for verb_module in verbs:
+for verb_module in (*verbs, generate):
     verb_module.register(app, stage_apps)
 
 

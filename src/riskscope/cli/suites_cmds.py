@@ -80,6 +80,9 @@ def check_command(
     strict: Annotated[
         bool, typer.Option(help="Exit 1 when a suite has problems (empty/overlong prompts, bad ids or codes).")
     ] = False,
+    detect_language: Annotated[
+        bool, typer.Option(help="List prompts whose detected language differs from the one they declare (langdetect).")
+    ] = False,
 ) -> None:
     """Check suites: labels, unmapped categories, empty/overlong prompts, duplicates, and cross-suite overlap."""
     from riskscope.config import PluginSpec
@@ -87,7 +90,12 @@ def check_command(
 
     built = [build_suite(PluginSpec.parse(spec)) for spec in specs]
     names = _unique_names([s.info.name for s in built])
-    report = check_suites(list(zip(names, built, strict=True)), near_threshold=near_threshold, max_chars=max_chars)
+    report = check_suites(
+        list(zip(names, built, strict=True)),
+        near_threshold=near_threshold,
+        max_chars=max_chars,
+        detect_languages=detect_language,
+    )
     if as_json:
         print_json(report.to_dict())
     else:
@@ -122,6 +130,7 @@ def _print_report(report: Any) -> None:
             ("EMPTY prompts", s.empty_prompts),
             ("OVERLONG prompts", s.overlong_prompts),
             ("DUPLICATE ids", s.duplicate_ids),
+            ("off-language prompts (detected language differs from the declared one)", s.off_language),
         ):
             if ids:
                 echo(f"   {label}  {len(ids)}: {', '.join(ids[:5])}{' …' if len(ids) > 5 else ''}")

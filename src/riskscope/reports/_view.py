@@ -12,6 +12,7 @@ from typing import Any
 
 from riskscope.core import Expected, Response
 from riskscope.reports.agreement import judge_agreement
+from riskscope.reports.attack_view import attack_view
 from riskscope.reports.charts import agreement_chart, interval_chart, scatter_chart
 from riskscope.reports.summary import benign_over_refusal
 from riskscope.stats import wilson_interval
@@ -142,6 +143,10 @@ def item_view(row: ResultRow, primary: str) -> dict[str, Any]:
     case = row.item.variant.case
     head = row.verdicts.get(primary)
     response = row.response
+    variant = row.item.variant
+    # What an attack actually sent (an encoding, a template, an LLM rewrite), when it is not the
+    # case as written: the judges read the answer against the case, a reader needs both.
+    sent = next((m.content for m in reversed(variant.messages) if m.role == "user"), None)
     return {
         "item_id": row.item.item_id,
         "case_id": case.id,
@@ -151,6 +156,7 @@ def item_view(row: ResultRow, primary: str) -> dict[str, Any]:
         "attack": row.item.variant.attack,
         "expected": case.expected.value,
         "prompt": case.prompt,
+        "sent": sent if variant.lineage and sent and sent != case.prompt else None,
         "response": None if response is None else response.text,
         "error": None if response is None or response.error is None else response.error,
         "outcome": head.outcome.value if head is not None else "pending",
@@ -219,6 +225,7 @@ def report_view(summary: Mapping[str, Any], rows: list[ResultRow]) -> dict[str, 
         "hazard_chart": interval_chart("Unsafe rate per hazard", [[*hazards, overall]], emphasise_last=True),
         "persona_chart": interval_chart("Unsafe rate per persona", [personas]) if len(personas) > 1 else None,
         "attack_chart": interval_chart("Unsafe rate per attack", [attacks]) if len(attacks) > 1 else None,
+        "attack": attack_view(summary.get("attack_success")),
         "tradeoff_chart": scatter_chart("Over-refusal vs unsafe rate", points),
         "agreement": agreement,
         "agreement_chart": agreement_chart("Judge agreement (Cohen's kappa)", judges, kappas)

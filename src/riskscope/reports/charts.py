@@ -16,6 +16,8 @@ from typing import Any
 __all__ = [
     "AgreementCell",
     "AgreementChart",
+    "DifferenceChart",
+    "DifferenceRow",
     "IntervalChart",
     "IntervalRow",
     "ScatterChart",
@@ -23,6 +25,7 @@ __all__ = [
     "TrendChart",
     "TrendRow",
     "agreement_chart",
+    "difference_chart",
     "interval_chart",
     "scatter_chart",
     "trend_chart",
@@ -129,6 +132,88 @@ def interval_chart(
         plot_w=_PLOT_W,
         ticks=ticks,
         series_names=tuple(series_names),
+    )
+
+
+@dataclass(frozen=True)
+class DifferenceRow:
+    label: str
+    n: int
+    point: float | None
+    low: float
+    high: float
+    y: float
+    x_low: float
+    x_high: float
+    x_point: float | None
+    note: str = ""
+    significant: bool = False
+
+
+@dataclass(frozen=True)
+class DifferenceChart:
+    """Paired differences (B - A) with their intervals on a fixed -100..+100 pp axis around zero."""
+
+    title: str
+    rows: tuple[DifferenceRow, ...]
+    width: float
+    height: float
+    plot_x: float
+    plot_w: float
+    zero_x: float
+    ticks: tuple[tuple[float, str], ...]
+
+
+def _signed(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return None if math.isnan(number) else min(1.0, max(-1.0, number))
+
+
+def _dx(value: float) -> float:
+    return round(_LABEL_W + (value + 1.0) / 2.0 * _PLOT_W, 1)
+
+
+def difference_chart(title: str, rows: Sequence[Mapping[str, Any]]) -> DifferenceChart:
+    """Rows need ``name``, ``n``, a ``difference`` estimate dict (point/low/high in -1..1), and
+    optionally ``note`` and ``significant``. The axis is fixed (like the rate charts), so a small
+    lift is drawn small; a row with no pairs has no dot and spans the whole axis."""
+    placed: list[DifferenceRow] = []
+    y = _TOP
+    for row in rows:
+        diff = row["difference"]
+        point = _signed(diff.get("point"))
+        low = _signed(diff.get("low"))
+        high = _signed(diff.get("high"))
+        low = -1.0 if low is None else low
+        high = 1.0 if high is None else high
+        placed.append(
+            DifferenceRow(
+                label=str(row["name"]),
+                n=int(row.get("n", 0) or 0),
+                point=point,
+                low=low,
+                high=high,
+                y=y,
+                x_low=_dx(low),
+                x_high=_dx(high),
+                x_point=None if point is None else _dx(point),
+                note=str(row.get("note", "")),
+                significant=bool(row.get("significant", False)),
+            )
+        )
+        y += _ROW_H
+    ticks = tuple((_dx(t), f"{round(t * 100):+d} pp" if t else "0") for t in (-1.0, -0.5, 0.0, 0.5, 1.0))
+    return DifferenceChart(
+        title=title,
+        rows=tuple(placed),
+        width=_LABEL_W + _PLOT_W + 150,
+        height=y + 8,
+        plot_x=_LABEL_W,
+        plot_w=_PLOT_W,
+        zero_x=_dx(0.0),
+        ticks=ticks,
     )
 
 

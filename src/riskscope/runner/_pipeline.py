@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 
 from riskscope.agents import AgentStrategy, agent_case, agent_episode_key
-from riskscope.attacks import AttackChain, Undecodable, build_chain, expand
+from riskscope.attacks import AttackChain, StepFailure, Undecodable, build_chain, expand
 from riskscope.config import RunConfig
 from riskscope.core import EpisodeStrategy, Message, Response, RunRecord, RunStatus, TestCase, Verdict, stable_hash
 from riskscope.errors import ConfigError, Terminated
 from riskscope.judges import Judge, build_judge
 from riskscope.judges import judges as judge_registry
 from riskscope.runner._episodes import EpisodeRunner, ModelSlot, check_strategy
+from riskscope.runner._rewrites import StoreRewriteCache, prepare_chains
 from riskscope.runner.progress import Progress, SilentProgress
 from riskscope.store import HEARTBEAT_S, ItemRow, Store
 from riskscope.suites import build_suite, select_cases, unknown_hazard_codes
@@ -75,7 +76,9 @@ def build_chains(config: RunConfig) -> dict[str, AttackChain]:
     return chains
 
 
-def plan_items(config: RunConfig, cases: Sequence[TestCase]) -> Iterator[ItemRow]:
+def plan_items(
+    config: RunConfig, cases: Sequence[TestCase], chains: dict[str, AttackChain] | None = None
+) -> Iterator[ItemRow]:
     """Every (variant, persona) pair as an item with deterministic item id and cache key.
 
     The variants of a case are the case as written (unless ``no_base``) and every attack chain's
@@ -84,13 +87,13 @@ def plan_items(config: RunConfig, cases: Sequence[TestCase]) -> Iterator[ItemRow
     target_identity = config.target.cache_identity()
     decoding = config.decoding.model_dump(mode="json")
     personas = config.personas or ()
-    by_spec = build_chains(config)
-    chains = list(by_spec.values())
+    by_spec = build_chains(config) if chains is None else chains
+    steps = list(by_spec.values())
     # A multi-turn variant has the base case's messages: its episode's spec keeps its cache key (and
     # so its cached answer) apart. Single-turn keys stay exactly as they were.
     episodes = {spec for spec, chain in by_spec.items() if chain.episode is not None}
     seq = 0
-    variants = (v for case in cases for v in expand(case, chains, base=not config.no_base))
+    variants = (v for case in cases for v in expand(case, steps, base=not config.no_base))
     for variant in variants:
         episode = variant.attack if variant.lineage and variant.attack in episodes else None
         if episode is None:  # an agent case is an episode of its own (its tools are in the key)
@@ -153,6 +156,11 @@ def decoded_for_judges(chain: AttackChain | None, response: Response) -> Respons
     if text == response.text:
         return response
     return response.model_copy(update={"text": text, "metadata": {**response.metadata, "raw_text": response.text}})
+
+
+def _step_failure(chains: dict[str, AttackChain], item: ItemRow) -> StepFailure | None:
+    chain = chains.get(item.variant.attack) if item.variant.lineage else None
+    return None if chain is None else chain.failure(item.variant)
 
 
 async def _judge_all(
@@ -269,7 +277,10 @@ async def execute(
         # but it has no AILuminate grade or crosswalk, which the user should know before spending calls.
         counts = ", ".join(f"{code}={n}" for code, n in sorted(unknown.items()))
         warn(f"hazard codes that AILuminate v1.0 does not know (reported as given, ungraded): {counts}")
-    items = list(plan_items(config, cases))
+    # LLM rewrites are model calls: they run once the run exists (each committed as it lands), and
+    # the plan that uses them follows; a run without them is planned now, before the run row.
+    rewriting = any(chain.needs_model for chain in chains.values())
+    items = [] if rewriting else list(plan_items(config, cases, chains))
     if resume is not None:
         _check_resumable(store, resume)
     own_target = target is None
@@ -291,6 +302,9 @@ async def execute(
     limiter = AdaptiveLimiter(config.target.concurrency)
     with _terminate_as_interrupt() as signals:
         try:
+            if rewriting:
+                await prepare_chains(chains.values(), cases, StoreRewriteCache(store, run.id))
+                items = list(plan_items(config, cases, chains))
             await _drive(
                 config, store, run, items, judges, chains, agent_strategies, the_target, limiter, progress, stats, t0
             )
@@ -398,6 +412,10 @@ async def _drive(
                 response, calls = await episodes.run(item, strategy, build_judge)
                 stats.called += calls
                 stats.failed += isinstance(response, str) or not response.ok
+            elif (failed := _step_failure(chains, item)) is not None:
+                response = failed.response()  # the attack could not be built: UNASSESSED, never sent
+                store.put_response(run.id, item.item_id, item.cache_key, response)
+                stats.failed += 1
             else:
                 response = await call_target(
                     the_target,

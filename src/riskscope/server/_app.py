@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from riskscope.errors import RunNotFoundError
+from riskscope.server._attacks import router as attacks_router
 from riskscope.server._compare_page import router as compare_router
 from riskscope.server._dashboard import BadRequest, Dashboard
 from riskscope.server._frontier import router as frontier_router
@@ -77,6 +78,7 @@ def create_app(store_path: Path | str, *, token: str | None = None) -> FastAPI:
     app.include_router(guard_router(dash))
     app.include_router(trend_router(dash))
     app.include_router(frontier_router(dash))
+    app.include_router(attacks_router(dash))
     return app
 
 

@@ -2,6 +2,7 @@
 
 from riskscope.suites._base import IterableSuite, Suite, SuiteFactory, SuiteInfo, build_suite, suite, suites
 from riskscope.suites._check import CheckReport, Overlap, SuiteReport, check_suites, unknown_hazard_codes
+from riskscope.suites._clean import CleanReport, clean_generated, detect_language
 from riskscope.suites._compose import (
     STRATIFY_KEYS,
     dedupe,
@@ -17,6 +18,7 @@ from riskscope.suites._text import NearDuplicateIndex, normalise_text
 __all__ = [
     "STRATIFY_KEYS",
     "CheckReport",
+    "CleanReport",
     "IterableSuite",
     "NearDuplicateIndex",
     "Overlap",
@@ -27,7 +29,9 @@ __all__ = [
     "build_suite",
     "cache_dir",
     "check_suites",
+    "clean_generated",
     "dedupe",
+    "detect_language",
     "fetch",
     "filter_cases",
     "mix",

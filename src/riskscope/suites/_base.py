@@ -45,6 +45,7 @@ suites: Registry[SuiteFactory] = Registry(
         "riskscope.suites.mcq",
         "riskscope.suites.overrefusal",
         "riskscope.suites.agentsafety",
+        "riskscope.suites.pasttense",
     ),
 )
 

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from riskscope.core import Expected, TestCase
+from riskscope.suites._clean import detect_language
 from riskscope.suites._text import NearDuplicateIndex, normalise_text, shingles
 from riskscope.taxonomy import AILUMINATE_V1, BENIGN, BY_CODE, NO_HAZARD
 
@@ -42,6 +43,9 @@ class SuiteReport:
     exact_duplicates: int = 0
     near_duplicates: int = 0
     duplicate_examples: list[dict[str, Any]] = field(default_factory=list)
+    # Only with ``detect_languages``: cases whose detected language is not the one they declare.
+    # Informational, not a problem: detection is unreliable on very short prompts.
+    off_language: list[str] = field(default_factory=list)
 
     @property
     def problems(self) -> int:
@@ -123,7 +127,9 @@ def _count(counter: Counter[str]) -> dict[str, int]:
     return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def _profile(name: str, cases: Iterable[TestCase], max_chars: int) -> tuple[SuiteReport, list[TestCase]]:
+def _profile(
+    name: str, cases: Iterable[TestCase], max_chars: int, detect_languages: bool = False
+) -> tuple[SuiteReport, list[TestCase]]:
     report = SuiteReport(name)
     hazards: Counter[str] = Counter()
     personas: Counter[str] = Counter()
@@ -156,6 +162,8 @@ def _profile(name: str, cases: Iterable[TestCase], max_chars: int) -> tuple[Suit
             report.empty_prompts.append(case.id)
         elif len(text) > max_chars:
             report.overlong_prompts.append(case.id)
+        elif detect_languages and detect_language(text) not in (None, case.language.split("-")[0].lower()):
+            report.off_language.append(case.id)
         if case.id in ids:
             report.duplicate_ids.append(case.id)
         ids.add(case.id)
@@ -166,7 +174,11 @@ def _profile(name: str, cases: Iterable[TestCase], max_chars: int) -> tuple[Suit
 
 
 def check_suites(
-    named: Sequence[tuple[str, Iterable[TestCase]]], *, near_threshold: float = 0.7, max_chars: int = 8000
+    named: Sequence[tuple[str, Iterable[TestCase]]],
+    *,
+    near_threshold: float = 0.7,
+    max_chars: int = 8000,
+    detect_languages: bool = False,
 ) -> CheckReport:
     """Profile each suite, find duplicates within each, and measure overlap between every pair.
 
@@ -180,7 +192,7 @@ def check_suites(
     by_key: dict[str, _Entry] = {}
     exact_keys: list[dict[str, list[str]]] = []
     for number, (name, cases) in enumerate(named):
-        report, kept = _profile(name, cases, max_chars)
+        report, kept = _profile(name, cases, max_chars, detect_languages)
         reports.append(report)
         own: list[_Entry] = []
         norms: dict[str, list[str]] = {}
