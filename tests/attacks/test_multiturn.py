@@ -236,6 +236,15 @@ def test_transcripts_reach_results_json_and_the_html_report_escaped(tmp_path: Pa
     assert "Conversation: crescendo" in html and "Backtracked" in html
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     store.close()
+    # The dashboard's run page shows the same conversation under the answer, escaped the same way.
+    from fastapi.testclient import TestClient
+
+    from riskscope.server import create_app
+
+    with TestClient(create_app(tmp_path / "s.db"), base_url="http://127.0.0.1") as client:
+        page = client.get(f"/runs/{record.id}").text
+    assert "Conversation: crescendo" in page and "Backtracked" in page
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
 
 
 @pytest.mark.parametrize(
