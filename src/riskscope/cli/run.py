@@ -202,13 +202,13 @@ class ConfigFlags:
         }
         picks = {"sample": self.sample, "stratify": self.stratify, "seed": self.seed, "hazards": list(self.hazards)}
         picks = {k: v for k, v in picks.items() if v not in (None, [])}
-        if picks:
-            base_selection = load_config(config_file, {}).selection.model_dump()
-            overrides["selection"] = {**base_selection, **picks}
         decoding = {k: v for k, v in {"max_tokens": self.max_tokens, "top_logprobs": self.top_logprobs}.items() if v}
-        if decoding:
-            base = load_config(config_file, {}).decoding
-            overrides["decoding"] = base.model_copy(update=decoding).model_dump()
+        # A flag overrides one field of the YAML's block, so the file is read once for that block.
+        base = load_config(config_file, {}) if picks or decoding else None
+        if base is not None and picks:
+            overrides["selection"] = {**base.selection.model_dump(), **picks}
+        if base is not None and decoding:
+            overrides["decoding"] = base.decoding.model_copy(update=decoding).model_dump()
         return load_config(config_file, overrides)
 
 

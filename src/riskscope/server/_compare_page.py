@@ -31,13 +31,14 @@ def router(dash: Dashboard) -> APIRouter:
             side: list[dict[str, Any]] = []
             for run_id in (a_id, b_id):
                 run = store.get_run(run_id)
-                judge = (run_judges(run) or [""])[0]
+                judges = run_judges(run)
+                judge = (judges or [""])[0]
                 side.append(
                     {
                         "run": run,
                         "judge": judge,
                         "target": spec_label(RunConfig.of_run(run).target),
-                        "figures": dash.figures_of(store, run_id, run_judges(run)),
+                        "figures": dash.figures_of(store, run_id, judges),
                         "outcomes": dash.cache.get(
                             ("outcomes", run_id, judge),
                             store.change_marker(),
