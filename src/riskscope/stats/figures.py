@@ -83,11 +83,6 @@ class EstimateData(BaseModel):
     def of(cls, estimate: Estimate) -> EstimateData:
         return cls.model_validate(estimate_data(estimate))
 
-    def estimate(self) -> Estimate:
-        """Back to the value object (an empty slice's point becomes NaN again)."""
-        point = math.nan if self.point is None else self.point
-        return Estimate(point, self.low, self.high, self.n, self.method, self.confidence)
-
 
 def estimate_data(estimate: Estimate) -> dict[str, Any]:
     """An estimate as JSON-safe data: JSON has no NaN, so an empty slice has point None."""
