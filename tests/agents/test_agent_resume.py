@@ -10,22 +10,18 @@ only repeated calls are the ones in flight at the kill, and every episode ends c
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 import sys
-import time
-from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1]))
 sys.path.insert(0, str(Path(__file__).parents[1] / "targets"))
 from _fault_server import FaultServer
 from _scripted_agent import LOOKUP, agent_reply, emulator_reply
 
+from _kill_resume import assert_nothing_committed_repeated, committed_calls, kill_mid_run, resume
 from riskscope.core import Outcome
 from riskscope.store import Store
 
@@ -55,10 +51,6 @@ def _data(folder: Path) -> Path:
     return path
 
 
-def _key(scenario: str, messages: list[dict[str, Any]]) -> str:
-    return scenario + json.dumps([(m["role"], m.get("content"), m.get("tool_call_id")) for m in messages])
-
-
 def test_kill_9_mid_episode_then_resume_repeats_no_committed_call(tmp_path: Path) -> None:
     server = FaultServer().start()
     server.scripts["agent"] = agent_reply
@@ -71,41 +63,15 @@ def test_kill_9_mid_episode_then_resume_repeats_no_committed_call(tmp_path: Path
            "--target", f"openai:m@{server.scenario_url('agent')}", "--judge", "refusal",
            "--store", str(db), "--out", str(tmp_path / "out"), "--progress", "none"]  # fmt: skip
     try:
-        proc = subprocess.Popen(cli, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 120
-        while len(server.requests) < CALLS_PER_EPISODE + 3:  # mid-way through an episode
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()  # a stalled run still holds its pipes: communicate() would wait on it forever
-                _out, err = proc.communicate(timeout=60)
-                pytest.fail(f"run ended or stalled before the kill: rc={proc.returncode} {err.decode()[-2000:]}")
-            time.sleep(0.01)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-        with Store(db) as store:
-            [run] = store.list_runs()
-            committed = {item.item_id: store.steps(run.id, item.item_id) for item in store.items(run.id)}
-        scenario = {"tool": "emulator", "target": "agent"}
-        committed_keys = {
-            _key(scenario[s.kind], [m.model_dump() for m in s.messages]): 1 + len(s.response.retries)
-            for steps in committed.values()
-            for s in steps
-            if s.response is not None
-        }
+        kill_mid_run(cli, server.requests, after=CALLS_PER_EPISODE + 3)  # mid-way through an episode
+        run_id, committed, committed_keys = committed_calls(db, {"tool": "emulator", "target": "agent"})
         assert any(0 < len(steps) < CALLS_PER_EPISODE for steps in committed.values()), "kill inside an episode"
-
-        done = subprocess.run([*cli[:4], "--resume", run.id, "--store", str(db), "--out", str(tmp_path / "out"),
-                               "--progress", "none"], capture_output=True, text=True, timeout=300)  # fmt: skip
-        assert done.returncode == 0, done.stderr
+        resume(cli, run_id, db, tmp_path / "out")
     finally:
         server.stop()
 
-    sent = Counter(_key(r["scenario"], r["body"]["messages"]) for r in server.requests if "messages" in r["body"])
-    for key, times in committed_keys.items():
-        assert sent[key] == times, "a call committed before the kill was made again"
-    repeated = sum(n - 1 for n in sent.values())
+    sent = assert_nothing_committed_repeated(server.requests, committed_keys, db, run_id, episodes=CASES)
     with Store(db) as store:
-        retried = sum(row["retries"] for row in store.call_journal(run.id))
         [run] = store.list_runs()
         assert run.status.value == "complete"
         rows = list(store.results(run.id))
@@ -117,5 +83,4 @@ def test_kill_9_mid_episode_then_resume_repeats_no_committed_call(tmp_path: Path
                 == f"rounds={TOOL_ROUNDS + 1} tool_calls={TOOL_ROUNDS} malformed=0"
             )
             assert len(store.steps(run.id, row.item.item_id)) == CALLS_PER_EPISODE
-    assert repeated <= CASES + retried  # at most one call per concurrent episode was in flight
     assert len(sent) == CALLS_PER_EPISODE * CASES
