@@ -33,16 +33,18 @@ def router(dash: Dashboard) -> APIRouter:
         with dash.open_store() as store:
             runs = store.list_runs()
             counts = store.run_item_counts()
-        rows = [
-            {
-                "run": run,
-                "url": run_url(run.id),
-                "target": spec_label(RunConfig.of_run(run).target),
-                "judges": run_judges(run),
-                "item_count": counts.get(run.id, 0),
-            }
-            for run in runs
-        ]
+        rows = []
+        for run in runs:
+            config = RunConfig.of_run(run)  # validated once per run, not once per column
+            rows.append(
+                {
+                    "run": run,
+                    "url": run_url(run.id),
+                    "target": spec_label(config.target),
+                    "judges": [spec_label(j) for j in config.judges],
+                    "item_count": counts.get(run.id, 0),
+                }
+            )
         return dash.page("runs.html.j2", title="Runs", runs=rows)
 
     @router.get("/runs/{run_id}", response_class=HTMLResponse)
