@@ -40,7 +40,8 @@ def test_guard_compare_counts_the_blocks_the_proxy_made(scripted: ScriptedServer
     figures = json.loads(result.stdout)
     harmful = figures["block_rate_on_harmful"]
     benign = figures["false_block_rate"]
-    assert round(harmful["point"] * harmful["n"]) + figures["false_blocks"] == len(blocked)
+    assert figures["harmful_blocks"] + figures["false_blocks"] == len(blocked)
+    assert figures["harmful_blocks"] == round(harmful["point"] * harmful["n"])
     assert benign["n"] > 0 and harmful["n"] > 0
     page = tmp_path / "guard.html"
     text = riskscope("guard", "compare", unguarded.id, guarded.id, "--store", str(store), "--html", str(page))

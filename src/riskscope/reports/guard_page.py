@@ -39,9 +39,7 @@ def render_guard_html(
         {
             "name": "Block rate on harmful items",
             "estimate": effect.block_on_harmful,
-            "count": round(effect.block_on_harmful.point * effect.block_on_harmful.n)
-            if effect.block_on_harmful.n
-            else 0,
+            "count": effect.harmful_blocks,
             "base": "harmful items answered through the guard",
         },
         {
