@@ -269,3 +269,10 @@ def test_every_tool_that_touches_the_host_is_emulated_not_run() -> None:
     assert touching == set(HOST_EFFECTS)
     env = AsbEnvironment(["Spokeo"], [{"type": "function", "function": {"name": "download_public_record"}}])
     assert not env.real("download_public_record")
+
+
+def test_a_result_json_cannot_write_sorted_is_its_str_not_a_crash() -> None:
+    from riskscope.agents._asb import _text
+
+    assert _text({"b": 1, "a": [1]}) == '{"a": [1], "b": 1}'
+    assert _text({1: "a", "b": 2}) == "{1: 'a', 'b': 2}"  # int and str keys: json cannot sort them

@@ -147,8 +147,18 @@ class AsbEnvironment:
             result = _call(env, call, len(history))
         except Exception as exc:  # a tool's failure is an observation, as a real tool API returns one
             return Observation(f"Error: {type(exc).__name__}: {exc}"[:MAX_OBSERVATION_CHARS], error=True)
-        text = result if isinstance(result, str) else json.dumps(result, default=str, sort_keys=True)
-        return Observation(text[:MAX_OBSERVATION_CHARS])
+        return Observation(_text(result)[:MAX_OBSERVATION_CHARS])
+
+
+def _text(result: Any) -> str:
+    """A tool's return value as the observation (JSON where it can be: keys of mixed types cannot be
+    sorted, a cycle cannot be written; then its ``str``)."""
+    if isinstance(result, str):
+        return result
+    try:
+        return json.dumps(result, default=str, sort_keys=True)
+    except (TypeError, ValueError):
+        return str(result)
 
 
 def _call(env: Any, call: ToolCall, position: int) -> Any:
