@@ -13,12 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import signal
-import subprocess
 import sys
-import time
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,9 +22,11 @@ import pytest
 
 pytest.importorskip("asb_envs")
 
+sys.path.insert(0, str(Path(__file__).parents[1]))
 sys.path.insert(0, str(Path(__file__).parents[1] / "targets"))
 from _fault_server import FaultServer
 
+from _kill_resume import assert_nothing_committed_repeated, committed_calls, kill_mid_run, resume
 from riskscope.store import Store
 
 pytestmark = pytest.mark.slow  # a CLI subprocess killed and resumed: ~10 s idle
@@ -79,10 +76,6 @@ def _data(folder: Path) -> Path:
     return path
 
 
-def _key(messages: list[dict[str, Any]]) -> str:
-    return json.dumps([(m["role"], m.get("content"), m.get("tool_call_id")) for m in messages])
-
-
 def test_kill_9_mid_episode_then_resume_rebuilds_the_real_environment(tmp_path: Path) -> None:
     server = FaultServer().start()
     server.scripts["agent"] = chores_agent
@@ -94,26 +87,8 @@ def test_kill_9_mid_episode_then_resume_rebuilds_the_real_environment(tmp_path: 
            "--target", f"openai:m@{server.scenario_url('agent')}", "--judge", "refusal",
            "--store", str(db), "--out", str(tmp_path / "out"), "--progress", "none"]  # fmt: skip
     try:
-        proc = subprocess.Popen(cli, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 120
-        while len(server.requests) < CALLS_PER_EPISODE + 3:  # mid-way through an episode
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                _out, err = proc.communicate(timeout=60)
-                pytest.fail(f"run ended or stalled before the kill: rc={proc.returncode} {err.decode()[-2000:]}")
-            time.sleep(0.01)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-        with Store(db) as store:
-            [run] = store.list_runs()
-            committed = {item.item_id: store.steps(run.id, item.item_id) for item in store.items(run.id)}
-        committed_keys = {
-            _key([m.model_dump() for m in s.messages]): 1 + len(s.response.retries)
-            for steps in committed.values()
-            for s in steps
-            if s.response is not None
-        }
+        kill_mid_run(cli, server.requests, after=CALLS_PER_EPISODE + 3)  # mid-way through an episode
+        run_id, committed, committed_keys = committed_calls(db, {"tool": "emulator", "target": "agent"})
         # An episode killed after some of its chores were created and before its search: the new
         # process must rebuild those chores from the committed calls.
         assert any(
@@ -121,22 +96,14 @@ def test_kill_9_mid_episode_then_resume_rebuilds_the_real_environment(tmp_path: 
             and not any(s.note.get("tool") == "search_tasks" for s in st)
             for st in committed.values()
         ), "kill inside an episode, after a real tool call"
-
-        done = subprocess.run([*cli[:4], "--resume", run.id, "--store", str(db), "--out", str(tmp_path / "out"),
-                               "--progress", "none"], capture_output=True, text=True, timeout=300)  # fmt: skip
-        assert done.returncode == 0, done.stderr
-        assert "Traceback" not in done.stderr
+        resume(cli, run_id, db, tmp_path / "out")
     finally:
         server.stop()
-
-    sent = Counter(_key(r["body"]["messages"]) for r in server.requests if r["scenario"] == "agent")
-    for key, times in committed_keys.items():
-        assert sent[key] == times, "a call committed before the kill was made again"
+    assert_nothing_committed_repeated(server.requests, committed_keys, db, run_id, episodes=CASES)
     assert not [r for r in server.requests if r["scenario"] == "emulator"]  # every tool was real
     with Store(db) as store:
-        retried = sum(row["retries"] for row in store.call_journal(run.id))
         [run] = store.list_runs()
-        assert run.status.value == "complete"
+        assert run.status.value == "complete" and run.id == run_id
         for row in store.results(run.id):
             case = row.item.variant.case.id.removeprefix("asb-")
             steps = store.steps(run.id, row.item.item_id)
@@ -144,4 +111,3 @@ def test_kill_9_mid_episode_then_resume_rebuilds_the_real_environment(tmp_path: 
             found = [t["task_name"] for t in json.loads(search.note["observation"])["tasks"]]
             assert found == [f"invented chore {case}-{r}" for r in range(1, CHORES + 1)]
             assert len(steps) == 2 * CALLS_PER_EPISODE - 1  # agent calls + one tool step per call
-    assert sum(n - 1 for n in sent.values()) <= CASES + retried  # at most one call per episode in flight
