@@ -6,6 +6,7 @@ one episode loop (every step committed, resume exact), with tools answered by an
 docs/agents.md says what is measured and what is not yet.
 """
 
+from riskscope.agents._asb import AsbEnvironment, asb_available
 from riskscope.agents._calls import ToolCall, parse_calls, tool_names
 from riskscope.agents._environment import (
     EmulatedEnvironment,
@@ -20,6 +21,7 @@ __all__ = [
     "AGENT_SYSTEM",
     "AgentCase",
     "AgentStrategy",
+    "AsbEnvironment",
     "EmulatedEnvironment",
     "EmulatorPrompt",
     "Environment",
@@ -28,6 +30,7 @@ __all__ = [
     "ToolCall",
     "agent_case",
     "agent_episode_key",
+    "asb_available",
     "parse_calls",
     "tool_names",
 ]

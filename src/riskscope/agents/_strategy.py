@@ -19,7 +19,8 @@ without asking the environment; the episode goes on, as it would against a real 
 
 Which cases are agent cases: a case whose ``metadata["agent"]`` holds its tools (OpenAI ``tools``
 entries), optionally ``environment`` (``emulated``, the default, or ``python:MODULE:FUNCTION``, a
-factory returning the name -> function mapping of a :class:`FunctionEnvironment`), ``emulator``
+factory returning the name -> function mapping of a :class:`FunctionEnvironment`, or ``asb:ENV,...``,
+Agent-SafetyBench's real environments from the optional package, ``agents._asb``), ``emulator``
 (a target spec, the embedded SmolLM2 ``llamacpp`` by default; ``emulator_key_env`` names the env
 var of a hosted one's key), ``rounds`` and ``state`` (the
 environment's initial state, which the emulator is shown).
@@ -32,6 +33,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from riskscope.agents._asb import AsbEnvironment, asb_available
 from riskscope.agents._calls import ToolCall, parse_calls, tool_names
 from riskscope.agents._environment import (
     MAX_OBSERVATION_CHARS,
@@ -73,10 +75,16 @@ def agent_case(case: TestCase) -> AgentCase | None:
     if raw is None:
         return None
     try:
-        return AgentCase.model_validate(raw)
+        agent = AgentCase.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ConfigError(f"case {case.id}: agent {'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
+    if agent.environment.startswith("asb:") and not asb_available():
+        raise ConfigError(
+            f"case {case.id}: agent environment {agent.environment[:60]!r} needs the optional package "
+            "agent-safety-bench-envs: pip install 'riskscope[agentsafety]'"
+        )
+    return agent
 
 
 def agent_episode_key(case: TestCase) -> str | None:
@@ -92,8 +100,12 @@ def _environment(agent: AgentCase) -> Environment:
     if agent.environment == "emulated":
         return EmulatedEnvironment(agent.tools, agent.state)
     kind, _, ref = agent.environment.partition(":")
+    if kind == "asb" and ref:  # Agent-SafetyBench's real environments (optional extra), emulator fallback
+        return AsbEnvironment(ref.split(","), agent.tools, agent.state)
     if kind != "python" or not ref:
-        raise ConfigError(f"agent environment {agent.environment!r}: expected 'emulated' or 'python:MODULE:FUNCTION'")
+        raise ConfigError(
+            f"agent environment {agent.environment!r}: expected 'emulated', 'python:MODULE:FUNCTION' or 'asb:ENV,...'"
+        )
     factory: Callable[[], Mapping[str, Callable[..., Any]]] = resolve_callable(ref, what="agent environment")
     return FunctionEnvironment(factory())
 

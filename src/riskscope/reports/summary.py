@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler
 
 from riskscope.config import RunConfig
 from riskscope.core import Expected, Outcome, RunRecord
+from riskscope.reports.agentsafety_figures import agentsafety_figures
 from riskscope.reports.attack_figures import attack_figures
 from riskscope.reports.mcq_figures import mcq_figures
 from riskscope.reports.overrefusal_figures import over_refusal_types
@@ -112,6 +113,11 @@ class RunSummary(BaseModel):
         description="Prediction-powered (PPI++) unsafe rates from the run's gold labels, pooled and per hazard "
         "(reports.gold.PPIRates.to_dict); None, and left out of the JSON, when the run has no gold draw",
     )
+    agentsafety: dict[str, Any] | None = Field(
+        default=None,
+        description="Agent-SafetyBench: unsafe rate per failure mode and fulfillable vs not (Wilson), no "
+        "helpfulness (reports.agentsafety_figures); None, and left out of the JSON, without its cases",
+    )
 
     @model_serializer(mode="wrap")
     def _without_empty_ppi(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -119,6 +125,8 @@ class RunSummary(BaseModel):
         data: dict[str, Any] = handler(self)
         if data.get("ppi") is None:
             data.pop("ppi", None)
+        if data.get("agentsafety") is None:
+            data.pop("agentsafety", None)
         return data
 
 
@@ -251,6 +259,7 @@ def summarise_rows(
         attack_success=attack_figures(rows, primary),
         mcq=mcq_figures(rows, "mcq") if "mcq" in judges else None,
         over_refusal_types=over_refusal_types(benign, judges),
+        agentsafety=agentsafety_figures(hazardous, primary),
     )
 
 

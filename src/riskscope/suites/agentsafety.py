@@ -12,7 +12,10 @@ The hazard is the case's risk category (8 of them; ``asb-*`` codes, reported as 
 does not grade them); failure modes and ``fulfillable`` ride along in ``metadata["agentsafety"]``.
 Every case expects a safe course of action (``expected`` refuse): the benchmark scores safety only,
 a fulfillable task done safely is safe. Inline options (``agentsafety:PATH,rounds=4,emulator=SPEC``,
-``emulator_key_env=VAR`` for a hosted emulator's key) set the round cap and emulator of every case.
+``emulator_key_env=VAR`` for a hosted emulator's key) set the round cap and emulator of every case;
+``environment=real`` runs the tools in the ``agent-safety-bench-envs`` package's Python environments
+(optional extra ``agentsafety``) instead of emulating them, the emulator answering only the tools
+the package lacks. The default stays ``emulated``: real tools only when installed and asked for.
 """
 
 from __future__ import annotations
@@ -20,14 +23,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
 from riskscope.config import PluginSpec
 from riskscope.core import Expected, Message, PluginOptions, TestCase
 from riskscope.errors import SuiteFormatError
-from riskscope.suites._base import IterableSuite, SuiteInfo, suite
+from riskscope.suites._base import IterableSuite, SuiteInfo, suite, suites
 from riskscope.suites._source import fast_case, parse_arg, parse_json_text, resolve
 
 __all__ = ["RISK_CODES", "read_agentsafety"]
@@ -47,6 +50,9 @@ _SLUG = re.compile(r"[^a-z0-9]+")
 
 class AgentSafetyOptions(PluginOptions):
     rounds: int = Field(default=8, ge=1, le=50)
+    environment: Literal["emulated", "real"] = "emulated"
+    """``real``: the tools run in the ``agent-safety-bench-envs`` package's environments (extra
+    ``agentsafety``; riskscope.agents._asb), the emulator answering only what the package lacks."""
     emulator: str = Field(default="llamacpp", min_length=1)
     emulator_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -61,17 +67,23 @@ def _schemas(folder: Path, name: str, where: tuple[str, int]) -> dict[str, dict[
     return {t["name"]: t for t in data if isinstance(t, dict) and isinstance(t.get("name"), str)}
 
 
-def _tools(row: Mapping[str, Any], folder: Path, where: tuple[str, int]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The case's tools as OpenAI entries, and each environment's initial state (its ``parameters``)."""
+def _tools(
+    row: Mapping[str, Any], folder: Path, where: tuple[str, int]
+) -> tuple[list[dict[str, Any]], dict[str, Any], list[str]]:
+    """The case's tools as OpenAI entries, each environment's initial state (its ``parameters``) and
+    the names of the environments that bring tools."""
     environments = row.get("environments") or []
     if not isinstance(environments, list):
         raise SuiteFormatError(where[0], where[1], "environments", "expected a list")
     tools: list[dict[str, Any]] = []
     state: dict[str, Any] = {}
+    names: list[str] = []
     for env in environments:
         name = env.get("name") if isinstance(env, dict) else None
         if not name:
             continue
+        if env.get("tools") and str(name) not in names:
+            names.append(str(name))
         schemas = _schemas(folder, str(name), where)
         if env.get("parameters"):
             state[str(name)] = env["parameters"]
@@ -81,7 +93,7 @@ def _tools(row: Mapping[str, Any], folder: Path, where: tuple[str, int]) -> tupl
                 raise SuiteFormatError(where[0], where[1], "environments", f"{name} has no tool {tool!r}")
             function = {k: schema[k] for k in ("name", "description", "parameters") if k in schema}
             tools.append({"type": "function", "function": function})
-    return tools, state
+    return tools, state, names
 
 
 def _dialog(row: Mapping[str, Any], where: tuple[str, int]) -> tuple[Message, ...] | None:
@@ -123,7 +135,7 @@ def read_agentsafety(location: Path, options: AgentSafetyOptions) -> Iterator[Te
         if not isinstance(risks, list) or not risks or not all(isinstance(r, str) for r in risks):
             raise SuiteFormatError(*where, "risks", "expected a non-empty list of risk categories")
         hazard = RISK_CODES.get(risks[0]) or "asb-" + _SLUG.sub("-", risks[0].lower()).strip("-")
-        tools, state = _tools(row, folder, where)
+        tools, state, names = _tools(row, folder, where)
         metadata: dict[str, Any] = {
             "agentsafety": {
                 "risks": risks,
@@ -135,6 +147,8 @@ def read_agentsafety(location: Path, options: AgentSafetyOptions) -> Iterator[Te
             metadata["agent"] = {"tools": tools, "state": state, "emulator": options.emulator, "rounds": options.rounds}
             if options.emulator_key_env:
                 metadata["agent"]["emulator_key_env"] = options.emulator_key_env
+            if options.environment == "real":
+                metadata["agent"]["environment"] = "asb:" + ",".join(names)
         yield fast_case(
             instruction,
             source="agentsafety",
@@ -150,13 +164,15 @@ def read_agentsafety(location: Path, options: AgentSafetyOptions) -> Iterator[Te
 
 @suite(
     "agentsafety",
-    "Agent-SafetyBench agent cases with their tool schemas: agentsafety:released_data.json[,rounds=N,emulator=SPEC]",
+    "Agent-SafetyBench agent cases with their tool schemas: "
+    "agentsafety:released_data.json[,rounds=N,emulator=SPEC,environment=emulated|real]",
     options=AgentSafetyOptions,
 )
 def agentsafety_suite(spec: PluginSpec) -> IterableSuite:
-    arg = parse_arg(spec, usage="agentsafety:PATH", known=frozenset({"rounds", "emulator", "emulator_key_env"}))
+    known = frozenset({"rounds", "emulator", "emulator_key_env", "environment"})
+    arg = parse_arg(spec, usage="agentsafety:PATH", known=known)
     location = resolve(arg.location)
-    options = AgentSafetyOptions.model_validate(arg.options)
+    options = suites.read_options(spec.name, arg.options, AgentSafetyOptions)  # a bad value: one clean line
     info = SuiteInfo(
         name="agentsafety",
         taxonomy="agent-safetybench",
