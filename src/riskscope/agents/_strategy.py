@@ -18,8 +18,9 @@ is recorded on its tool step (``note["malformed"]``) and answered with an error 
 without asking the environment; the episode goes on, as it would against a real tool API.
 
 Which cases are agent cases: a case whose ``metadata["agent"]`` holds its tools (OpenAI ``tools``
-entries), optionally ``environment`` (``emulated``, the default, or ``python:MODULE:FUNCTION``, a
-factory returning the name -> function mapping of a :class:`FunctionEnvironment`, or ``asb:ENV,...``,
+entries), optionally ``environment`` (``emulated``, the default, ``scripted`` (each tool answers
+with ``state["tool_results"][name]``), or ``python:MODULE:FUNCTION``, a factory returning the
+name -> function mapping of a :class:`FunctionEnvironment`, or ``asb:ENV,...``,
 Agent-SafetyBench's real environments from the optional package, ``agents._asb``), ``emulator``
 (a target spec, the embedded SmolLM2 ``llamacpp`` by default; ``emulator_key_env`` names the env
 var of a hosted one's key), ``rounds`` and ``state`` (the
@@ -42,6 +43,7 @@ from riskscope.agents._environment import (
     Environment,
     FunctionEnvironment,
 )
+from riskscope.agents._scripted import ScriptedEnvironment
 from riskscope.core import EpisodeEnd, Message, Step, StepRequest, TestCase, canonical_json, stable_hash
 from riskscope.errors import ConfigError
 from riskscope.targets.python_callable import resolve_callable
@@ -99,12 +101,15 @@ def agent_episode_key(case: TestCase) -> str | None:
 def _environment(agent: AgentCase) -> Environment:
     if agent.environment == "emulated":
         return EmulatedEnvironment(agent.tools, agent.state)
+    if agent.environment == "scripted":
+        return ScriptedEnvironment(agent.state)
     kind, _, ref = agent.environment.partition(":")
     if kind == "asb" and ref:  # Agent-SafetyBench's real environments (optional extra), emulator fallback
         return AsbEnvironment(ref.split(","), agent.tools, agent.state)
     if kind != "python" or not ref:
         raise ConfigError(
-            f"agent environment {agent.environment!r}: expected 'emulated', 'python:MODULE:FUNCTION' or 'asb:ENV,...'"
+            f"agent environment {agent.environment!r}: expected 'emulated', 'scripted', 'python:MODULE:FUNCTION' "
+            "or 'asb:ENV,...'"
         )
     factory: Callable[[], Mapping[str, Callable[..., Any]]] = resolve_callable(ref, what="agent environment")
     return FunctionEnvironment(factory())
@@ -179,7 +184,7 @@ class AgentStrategy:
         if last < 0:
             return StepRequest(kind="target", messages=tuple(convo), tools=agent.tools, note={"round": 1})
         if pending:
-            return self._answer(pending[0], case, agent, history)
+            return self.tool_step(pending[0], case, agent, history)
         if not steps[last].response or not steps[last].response.tool_calls:  # type: ignore[union-attr]
             return EpisodeEnd(answer=last, transcript=before_last, summary=summary)
         if rounds >= self.rounds:
@@ -191,9 +196,10 @@ class AgentStrategy:
             )
         return StepRequest(kind="target", messages=tuple(convo), tools=agent.tools, note={"round": rounds + 1})
 
-    def _answer(
+    def tool_step(
         self, call: ToolCall, case: TestCase, agent: AgentCase, history: Sequence[tuple[ToolCall, str]]
     ) -> StepRequest:
+        """The step answering one call (also how a simulated-user episode answers its agent's calls)."""
         note = call.note()
         if call.malformed is not None:
             note["observation"] = f"Error: {call.malformed}"

@@ -48,6 +48,7 @@ judges: Registry[JudgeFactory] = Registry(
         "riskscope.judges.mcq",
         "riskscope.judges.trajectory",
         "riskscope.judges.trajectory_rubric",
+        "riskscope.judges.privacy_leak",
     ),
 )
 

@@ -19,6 +19,7 @@ from riskscope.reports.agentsafety_figures import agentsafety_figures
 from riskscope.reports.attack_figures import attack_figures
 from riskscope.reports.mcq_figures import mcq_figures
 from riskscope.reports.overrefusal_figures import over_refusal_types
+from riskscope.reports.simuser_figures import simuser_figures
 from riskscope.stats import (
     JudgeAccuracy,
     JudgeIdentity,
@@ -119,6 +120,12 @@ class RunSummary(BaseModel):
         "helpfulness (reports.agentsafety_figures); None, and left out of the JSON, without its cases",
     )
 
+    simusers: dict[str, Any] | None = Field(
+        default=None,
+        description="Simulated users: unsafe rate by intent (benign / malicious); privacy in action: leak rate "
+        "(reports.simuser_figures); None, and left out of the JSON, without such cases",
+    )
+
     @model_serializer(mode="wrap")
     def _without_empty_ppi(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         # A run without gold labels renders byte for byte as before they existed (golden outputs).
@@ -127,6 +134,8 @@ class RunSummary(BaseModel):
             data.pop("ppi", None)
         if data.get("agentsafety") is None:
             data.pop("agentsafety", None)
+        if data.get("simusers") is None:  # likewise a run without simulated-user or privacy cases
+            data.pop("simusers", None)
         return data
 
 
@@ -260,6 +269,7 @@ def summarise_rows(
         mcq=mcq_figures(rows, "mcq") if "mcq" in judges else None,
         over_refusal_types=over_refusal_types(benign, judges),
         agentsafety=agentsafety_figures(hazardous, primary),
+        simusers=simuser_figures(rows, judges),
     )
 
 

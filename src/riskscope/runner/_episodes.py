@@ -254,7 +254,8 @@ class EpisodeRunner:
             error = response.error
             if request.kind != "target":
                 what = "no answer" if error is None else f"{error.kind}: {error.message}"
-                role = "attacker" if request.kind == "attacker" else "tool emulator"
+                # A strategy may name its second model's role (a simulated user's turns are attacker steps).
+                role = str(request.note.get("role", "attacker")) if request.kind == "attacker" else "tool emulator"
                 return f"{role} error at step {index} ({what})"
             return response  # the target's own failure: judged UNASSESSED like a single-turn one
         return Step(

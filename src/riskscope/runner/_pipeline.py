@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 
-from riskscope.agents import AgentStrategy, agent_case, agent_episode_key
+from riskscope.agents import case_episode_key, case_strategy_spec, episode_strategies, needs_tools
 from riskscope.attacks import AttackChain, StepFailure, Undecodable, build_chain, expand
 from riskscope.config import RunConfig
 from riskscope.core import EpisodeStrategy, Message, Response, RunRecord, RunStatus, TestCase, Verdict, stable_hash
@@ -96,8 +96,8 @@ def plan_items(
     variants = (v for case in cases for v in expand(case, steps, base=not config.no_base))
     for variant in variants:
         episode = variant.attack if variant.lineage and variant.attack in episodes else None
-        if episode is None:  # an agent case is an episode of its own (its tools are in the key)
-            episode = agent_episode_key(variant.case)
+        if episode is None:  # an agent or simulated-user case is an episode of its own (settings in the key)
+            episode = case_episode_key(variant.case)
         for persona in personas or (None,):
             messages: tuple[Message, ...] = variant.messages
             if persona is not None and persona.system_prompt:
@@ -116,14 +116,9 @@ def plan_items(
             seq += 1
 
 
-def _agent_strategies(cases: Sequence[TestCase]) -> dict[str, AgentStrategy]:
-    """One agent strategy per (emulator, round cap) among the agent cases; a bad agent case fails here."""
-    found: dict[str, AgentStrategy] = {}
-    for case in cases:
-        agent = agent_case(case)
-        if agent is not None:
-            found.setdefault(AgentStrategy.spec_of(agent), AgentStrategy.for_case(agent))
-    return found
+def _agent_strategies(cases: Sequence[TestCase]) -> dict[str, EpisodeStrategy]:
+    """One strategy per spec among the agent and simulated-user cases; a bad block fails here."""
+    return episode_strategies(cases)
 
 
 def open_run(store: Store, config: RunConfig, *, resume: str | None, fresh: bool) -> RunRecord:
@@ -285,7 +280,7 @@ async def execute(
         _check_resumable(store, resume)
     own_target = target is None
     the_target = make_target(config.target) if target is None else target
-    if agent_strategies and not isinstance(the_target, ToolTarget):
+    if needs_tools(cases) and not isinstance(the_target, ToolTarget):
         if own_target:
             await the_target.aclose()
         raise ConfigError(
@@ -334,7 +329,7 @@ async def _drive(
     items: list[ItemRow],
     judges: dict[str, Judge],
     chains: dict[str, AttackChain],
-    agent_strategies: dict[str, AgentStrategy],
+    agent_strategies: dict[str, EpisodeStrategy],
     the_target: Target,
     limiter: AdaptiveLimiter,
     progress: Progress,
@@ -401,8 +396,8 @@ async def _drive(
             chain = chains.get(item.variant.attack) if item.variant.lineage else None
             strategy: EpisodeStrategy | None = None if chain is None else chain.episode
             if strategy is None:
-                agent = agent_case(item.variant.case)
-                strategy = None if agent is None else agent_strategies[AgentStrategy.spec_of(agent)]
+                spec = case_strategy_spec(item.variant.case)
+                strategy = None if spec is None else agent_strategies[spec]
             response: Response | str | None = store.get_response(item.cache_key)
             if isinstance(response, Response):
                 stats.cached += 1

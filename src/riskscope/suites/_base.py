@@ -46,6 +46,7 @@ suites: Registry[SuiteFactory] = Registry(
         "riskscope.suites.overrefusal",
         "riskscope.suites.agentsafety",
         "riskscope.suites.pasttense",
+        "riskscope.suites.simusers",
     ),
 )
 
