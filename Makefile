@@ -25,6 +25,8 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "pip==25.3"
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 $(BIN)/python -m pip install --quiet --disable-pip-version-check \
 		-c constraints.txt -e ".[dev,server,llamacpp-server]"
+	# AgentDojo without its provider SDKs (the agentdojo extra above holds what its suites import).
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -c constraints.txt agentdojo
 	@touch $(STAMP)
 
 demo: bootstrap

@@ -103,13 +103,17 @@ def _environment(agent: AgentCase) -> Environment:
         return EmulatedEnvironment(agent.tools, agent.state)
     if agent.environment == "scripted":
         return ScriptedEnvironment(agent.state)
+    if agent.environment == "agentdojo":  # AgentDojo's real environments (the agentdojo extra)
+        from riskscope.agents._agentdojo import AgentDojoEnvironment
+
+        return AgentDojoEnvironment(agent.state)
     kind, _, ref = agent.environment.partition(":")
     if kind == "asb" and ref:  # Agent-SafetyBench's real environments (optional extra), emulator fallback
         return AsbEnvironment(ref.split(","), agent.tools, agent.state)
     if kind != "python" or not ref:
         raise ConfigError(
-            f"agent environment {agent.environment!r}: expected 'emulated', 'scripted', 'python:MODULE:FUNCTION' "
-            "or 'asb:ENV,...'"
+            f"agent environment {agent.environment!r}: expected 'emulated', 'scripted', 'agentdojo', "
+            "'python:MODULE:FUNCTION' or 'asb:ENV,...'"
         )
     factory: Callable[[], Mapping[str, Callable[..., Any]]] = resolve_callable(ref, what="agent environment")
     return FunctionEnvironment(factory())
@@ -204,10 +208,12 @@ class AgentStrategy:
         if call.malformed is not None:
             note["observation"] = f"Error: {call.malformed}"
             return StepRequest(kind="tool", note=note)
-        answered = self.environment(agent).act(call, case.prompt, history)
+        environment = self.environment(agent)
+        answered = environment.act(call, case.prompt, history)
         if isinstance(answered, EmulatorPrompt):
             return StepRequest(kind="tool", messages=answered.messages, note=note)
-        note["observation"] = answered.text[:MAX_OBSERVATION_CHARS]
+        # An environment may keep longer observations than the default (AgentDojo's cuts none).
+        note["observation"] = answered.text[: getattr(environment, "observation_chars", MAX_OBSERVATION_CHARS)]
         if answered.error:
             note["tool_error"] = True
         return StepRequest(kind="tool", note=note)

@@ -49,6 +49,7 @@ judges: Registry[JudgeFactory] = Registry(
         "riskscope.judges.trajectory",
         "riskscope.judges.trajectory_rubric",
         "riskscope.judges.privacy_leak",
+        "riskscope.judges.agentdojo",
     ),
 )
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler
 
 from riskscope.config import RunConfig
 from riskscope.core import Expected, Outcome, RunRecord
+from riskscope.reports.agentdojo_figures import agentdojo_figures
 from riskscope.reports.agentsafety_figures import agentsafety_figures
 from riskscope.reports.attack_figures import attack_figures
 from riskscope.reports.mcq_figures import mcq_figures
@@ -109,6 +110,11 @@ class RunSummary(BaseModel):
     judge_card: dict[str, Any] | None = Field(
         default=None, description="What the headline judge is, how well it transfers, and which rate leads"
     )
+    agentdojo: dict[str, Any] | None = Field(
+        default=None,
+        description="AgentDojo per suite x attack: utility under attack, attack success, baseline utility "
+        "(reports.agentdojo_figures); None, and left out of the JSON, without agentdojo verdicts",
+    )
     ppi: dict[str, Any] | None = Field(
         default=None,
         description="Prediction-powered (PPI++) unsafe rates from the run's gold labels, pooled and per hazard "
@@ -136,6 +142,8 @@ class RunSummary(BaseModel):
             data.pop("agentsafety", None)
         if data.get("simusers") is None:  # likewise a run without simulated-user or privacy cases
             data.pop("simusers", None)
+        if data.get("agentdojo") is None:
+            data.pop("agentdojo", None)
         return data
 
 
@@ -270,6 +278,7 @@ def summarise_rows(
         over_refusal_types=over_refusal_types(benign, judges),
         agentsafety=agentsafety_figures(hazardous, primary),
         simusers=simuser_figures(rows, judges),
+        agentdojo=agentdojo_figures(rows, judges),
     )
 
 

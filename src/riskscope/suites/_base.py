@@ -47,6 +47,7 @@ suites: Registry[SuiteFactory] = Registry(
         "riskscope.suites.agentsafety",
         "riskscope.suites.pasttense",
         "riskscope.suites.simusers",
+        "riskscope.suites.agentdojo",
     ),
 )
 
