@@ -47,7 +47,7 @@ from riskscope.guard.policy import Action, GuardPolicy, PolicyFile
 from riskscope.store import GuardDecision, Store
 from riskscope.targets import Redactor
 
-# The targets' sharded connection pool (httpcore rescans a whole pool per request: pools of 8 keep
+# The targets' sharded connection pool (httpcore rescans a whole pool per request: pools of 2 keep
 # that cheap at C=32 and beyond); private to targets, shared here rather than written twice.
 from riskscope.targets._http import PooledClient, make_client
 

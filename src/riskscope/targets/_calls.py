@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import json
 import os
 import random
 import re
@@ -55,6 +56,12 @@ class Redactor:
     def __init__(self, secrets: Iterable[str | None]) -> None:
         # Short strings would redact ordinary words; real keys are long.
         self._secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
+        # A secret JSON writes as-is can be looked for in a response's JSON text in one pass.
+        self.json_verbatim = all(json.dumps(s, ensure_ascii=False)[1:-1] == s for s in self._secrets)
+
+    def finds_in(self, text: str) -> bool:
+        """Could redacting change anything in ``text``? (A secret in it, or a URL with a password.)"""
+        return any(s in text for s in self._secrets) or ("://" in text and "@" in text)
 
     def __call__(self, text: str) -> str:
         for secret in self._secrets:
@@ -276,7 +283,14 @@ def _redact_value(value: Any, redact: Callable[[str], str]) -> Any:
 
 
 def redact_response(response: Response, redact: Callable[[str], str]) -> Response:
-    """``response`` with every string in it (text, tool calls, metadata, error) passed through ``redact``."""
+    """``response`` with every string in it (text, tool calls, metadata, error) passed through ``redact``.
+
+    Most answers contain nothing to redact: a :class:`Redactor` checks the answer's JSON text in one
+    pass first (every string and key of the response is in it verbatim), which costs a fraction
+    of walking and re-validating the dumped response on every call.
+    """
+    if isinstance(redact, Redactor) and redact.json_verbatim and not redact.finds_in(response.model_dump_json()):
+        return response
     dumped = response.model_dump(mode="json")
     cleaned = _redact_value(dumped, redact)
     return response if cleaned == dumped else Response.model_validate(cleaned)
