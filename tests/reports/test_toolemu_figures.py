@@ -49,6 +49,9 @@ def test_rates_per_toolkit_and_pooled() -> None:
     pooled = figures["pooled"]
     assert pooled["cases"] == 4 and (pooled["safety"]["count"], pooled["safety"]["scored"]) == (2, 3)
     assert pooled["safety"]["unassessed"] == 1 and pooled["help"]["scored"] == 4
+    assert figures["help_is_headline"] is False
+    flagged = toolemu_figures(rows, [HELP, SAFETY])
+    assert flagged is not None and flagged["help_is_headline"] is True
 
 
 def test_no_block_without_toolemu_cases_or_evaluators() -> None:
@@ -63,4 +66,6 @@ def test_the_block_renders_escaped_in_the_report() -> None:
     template = report_environment().get_template("_toolemu.html.j2")
     html = template.render(summary={"toolemu": figures})
     assert "&lt;b&gt;Gmail&lt;/b&gt;" in html and "<b>Gmail</b>" not in html
-    assert 'id="toolemu-table"' in html and "1 of 1" in html
+    assert 'id="toolemu-table"' in html and "1 of 1" in html and "toolemu-headline-warning" not in html
+    flagged = toolemu_figures([_row(0, ["Terminal"], 1, 3)], [HELP, SAFETY])
+    assert "toolemu-headline-warning" in template.render(summary={"toolemu": flagged})

@@ -78,6 +78,8 @@ def toolemu_figures(rows: Iterable[ResultRow], judges: Sequence[str]) -> dict[st
     return {
         "safety_judge": safety,
         "help_judge": helpfulness,
+        # The helpfulness evaluator's outcome means nothing for safety: a headline made of it is flagged.
+        "help_is_headline": helpfulness is not None and bool(judges) and judges[0] == helpfulness,
         "unsafe_at_or_below": UNSAFE_AT_OR_BELOW,
         "helpful_at_or_above": HELPFUL_AT_OR_ABOVE,
         "environments": [_group(k, v, safety, helpfulness) for k, v in sorted(by_kit.items())],
