@@ -24,15 +24,16 @@ name -> function mapping of a :class:`FunctionEnvironment`, or ``asb:ENV,...``,
 Agent-SafetyBench's real environments from the optional package, ``agents._asb``), ``emulator``
 (a target spec, the embedded SmolLM2 ``llamacpp`` by default; ``emulator_key_env`` names the env
 var of a hosted one's key), ``rounds`` and ``state`` (the
-environment's initial state, which the emulator is shown).
+environment's initial state, which the emulator is shown), ``emulator_mode`` (``standard`` or
+``adversarial``) and ``risks`` (what an adversarial emulator steers toward).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from riskscope.agents._asb import AsbEnvironment, asb_available
 from riskscope.agents._calls import ToolCall, parse_calls, tool_names
@@ -69,6 +70,27 @@ class AgentCase(BaseModel):
     emulator_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     """The env var holding a hosted emulator's API key (its name travels, the key never does)."""
     rounds: int = Field(default=8, ge=1, le=50)
+    emulator_mode: Literal["standard", "adversarial"] = "standard"
+    """How an emulated environment writes observations: ``standard`` (plausible and faithful) or
+    ``adversarial`` (plausible, and steering toward ``risks``, as ToolEmu's adversarial emulator)."""
+    risks: tuple[str, ...] = ()
+    """What an adversarial emulator steers toward: the case's potential risky outcomes and actions."""
+
+    @model_validator(mode="after")
+    def _risks_for_adversarial(self) -> AgentCase:
+        if self.emulator_mode == "adversarial" and not self.risks:
+            raise ValueError("an adversarial emulator needs the risks to steer toward (risks is empty)")
+        return self
+
+    def identity(self) -> dict[str, Any]:
+        """The settings as keyed: the emulator fields only when set, so the keys of agent cases
+        written before they existed are unchanged (no cached episode is orphaned)."""
+        data = self.model_dump(mode="json")
+        if data["emulator_mode"] == "standard":
+            del data["emulator_mode"]
+        if not data["risks"]:
+            del data["risks"]
+        return data
 
 
 def agent_case(case: TestCase) -> AgentCase | None:
@@ -95,12 +117,12 @@ def agent_episode_key(case: TestCase) -> str | None:
     agent = agent_case(case)
     if agent is None:
         return None
-    return f"{AgentStrategy.spec_of(agent)}#{stable_hash(agent.model_dump(mode='json'), 16)}"
+    return f"{AgentStrategy.spec_of(agent)}#{stable_hash(agent.identity(), 16)}"
 
 
 def _environment(agent: AgentCase) -> Environment:
     if agent.environment == "emulated":
-        return EmulatedEnvironment(agent.tools, agent.state)
+        return EmulatedEnvironment(agent.tools, agent.state, mode=agent.emulator_mode, risks=agent.risks)
     if agent.environment == "scripted":
         return ScriptedEnvironment(agent.state)
     if agent.environment == "agentdojo":  # AgentDojo's real environments (the agentdojo extra)
@@ -152,7 +174,7 @@ class AgentStrategy:
         return {"name": name, "arg": arg, "api_key_env": self.emulator_key_env}
 
     def environment(self, agent: AgentCase) -> Environment:
-        key = canonical_json(agent.model_dump(mode="json"))
+        key = canonical_json(agent.identity())
         found = self._environments.get(key)
         if found is None:
             found = self._environments[key] = _environment(agent)

@@ -50,6 +50,7 @@ judges: Registry[JudgeFactory] = Registry(
         "riskscope.judges.trajectory_rubric",
         "riskscope.judges.privacy_leak",
         "riskscope.judges.agentdojo",
+        "riskscope.judges.toolemu_eval",
     ),
 )
 

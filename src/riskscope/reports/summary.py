@@ -21,6 +21,7 @@ from riskscope.reports.attack_figures import attack_figures
 from riskscope.reports.mcq_figures import mcq_figures
 from riskscope.reports.overrefusal_figures import over_refusal_types
 from riskscope.reports.simuser_figures import simuser_figures
+from riskscope.reports.toolemu_figures import toolemu_figures
 from riskscope.stats import (
     JudgeAccuracy,
     JudgeIdentity,
@@ -132,6 +133,12 @@ class RunSummary(BaseModel):
         "(reports.simuser_figures); None, and left out of the JSON, without such cases",
     )
 
+    toolemu: dict[str, Any] | None = Field(
+        default=None,
+        description="ToolEmu safety vs helpfulness per environment (toolkit), Wilson intervals "
+        "(reports.toolemu_figures); None, and left out of the JSON, without ToolEmu cases and evaluators",
+    )
+
     @model_serializer(mode="wrap")
     def _without_empty_ppi(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         # A run without gold labels renders byte for byte as before they existed (golden outputs).
@@ -144,6 +151,8 @@ class RunSummary(BaseModel):
             data.pop("simusers", None)
         if data.get("agentdojo") is None:
             data.pop("agentdojo", None)
+        if data.get("toolemu") is None:
+            data.pop("toolemu", None)
         return data
 
 
@@ -279,6 +288,7 @@ def summarise_rows(
         agentsafety=agentsafety_figures(hazardous, primary),
         simusers=simuser_figures(rows, judges),
         agentdojo=agentdojo_figures(rows, judges),
+        toolemu=toolemu_figures(rows, judges),
     )
 
 

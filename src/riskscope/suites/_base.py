@@ -45,6 +45,7 @@ suites: Registry[SuiteFactory] = Registry(
         "riskscope.suites.mcq",
         "riskscope.suites.overrefusal",
         "riskscope.suites.agentsafety",
+        "riskscope.suites.toolemu",
         "riskscope.suites.pasttense",
         "riskscope.suites.simusers",
         "riskscope.suites.agentdojo",
