@@ -18,11 +18,11 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from _scripted_agent import LOOKUP
 
-from riskscope.config import RunConfig
+from riskscope.config import Decoding, RunConfig
 from riskscope.core import Message, Outcome
 from riskscope.runner import execute
 from riskscope.store import Store
-from riskscope.targets.llamacpp import TOOL_SYSTEM, _tool_chat
+from riskscope.targets.llamacpp import ROUTING_TOKENS, TOOL_SYSTEM, LlamaCppTarget, _tool_chat
 
 
 def test_the_conversation_is_rewritten_for_a_template_without_a_tool_role() -> None:
@@ -40,6 +40,67 @@ def test_the_conversation_is_rewritten_for_a_template_without_a_tool_role() -> N
         {"role": "assistant", "content": "", "tool_calls": [call]},
         {"role": "user", "content": 'functions.lookup returned:\n{"found": 1}'},
     ]
+
+
+class ScriptedLlama:
+    """Named fake of ``llama_cpp.Llama`` under llama-cpp-python's real ``chatml_function_calling``
+    handler: answers each completion from a script and records what the handler asked for, so the
+    adjustments around the handler are checked without running a model (the slow test runs one)."""
+
+    def __init__(self, answers: list[str]) -> None:
+        self.answers = answers
+        self.calls: list[dict[str, object]] = []
+        self.verbose = False
+
+    def reset(self) -> None:
+        pass
+
+    def create_completion(self, **kwargs: object) -> dict[str, object]:
+        self.calls.append(kwargs)
+        text = self.answers.pop(0)
+        return {
+            "id": "cmpl-x",
+            "object": "text_completion",
+            "created": 0,
+            "model": "fake",
+            "choices": [{"text": text, "index": 0, "logprobs": None, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
+        }
+
+
+def _scripted_target(answers: list[str]) -> tuple[LlamaCppTarget, ScriptedLlama]:
+    import llama_cpp
+
+    target = LlamaCppTarget.__new__(LlamaCppTarget)
+    fake = ScriptedLlama(answers)
+    target._llm = fake
+    target._llama_cpp = llama_cpp
+    return target, fake
+
+
+QUOTED = [Message(role="user", content="Find 'blue kettle' & <b>tea</b>.")]
+
+
+def test_a_text_answer_is_free_text_bounded_and_the_prompt_is_not_html_escaped() -> None:
+    target, fake = _scripted_target(["message", "It costs 12 <dollars>."])
+    response = target._complete_with_tools(QUOTED, Decoding(max_tokens=7, seed=3), [LOOKUP])
+    assert response.text == "It costs 12 <dollars>." and response.tool_calls is None
+    routing, answer = fake.calls
+    assert "Find 'blue kettle' & <b>tea</b>." in str(routing["prompt"])  # as written, not &#39;
+    assert routing["max_tokens"] == ROUTING_TOKENS and routing["grammar"] is not None
+    assert str(answer["prompt"]).endswith("message:\n")
+    assert answer["max_tokens"] == 7 and answer["grammar"] is None and answer["seed"] == 3
+    assert response.metadata["completions"] == 2
+
+
+def test_a_tool_call_comes_back_without_the_handlers_random_id_and_bounded() -> None:
+    target, fake = _scripted_target(["functions.lookup", '{"query": "kettle"}', "functions.lookup:"])
+    response = target._complete_with_tools(QUOTED, Decoding(max_tokens=9), [LOOKUP])
+    assert response.text is None
+    assert response.tool_calls == (
+        {"type": "function", "function": {"name": "lookup", "arguments": '{"query": "kettle"}'}},
+    )
+    assert [c["max_tokens"] for c in fake.calls] == [ROUTING_TOKENS, 9, 9]
 
 
 @pytest.mark.slow  # two function-calling rounds of SmolLM2 (grammar-constrained): minutes on a loaded box

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
 from pydantic import ConfigDict
 
 from riskscope.config import Decoding, TargetConfig
@@ -196,6 +197,11 @@ ROUTING_TOKENS = 64
 """The token bound of the format's routing step ("message:" or "functions.NAME:", grammar-bound)."""
 
 
+def _verbatim(text: str) -> Markup:
+    """Text the function-calling template must not HTML-escape: it is a model prompt, not a page."""
+    return Markup(text)  # noqa: S704  # never rendered as HTML (see _tool_chat)
+
+
 def _tool_chat(messages: Sequence[Message]) -> list[dict[str, Any]]:
     """The conversation as ``chatml-function-calling``'s template can render it.
 
@@ -203,6 +209,11 @@ def _tool_chat(messages: Sequence[Message]) -> list[dict[str, Any]]:
     system, user and assistant turns only: a ``tool`` turn would come out as an empty, unterminated
     block. So a system message is added when there is none, and each observation becomes a user
     turn naming the function it answers (the format has no tool role of its own).
+
+    The template is rendered with HTML autoescaping on (a string template under
+    ``select_autoescape``), which would show the model ``&#39;`` for every quote of the prompt and
+    have it copy that into its arguments. Every text is therefore passed as ``Markup``: the model
+    reads the conversation as written. (This is a prompt for a model, never HTML anyone renders.)
     """
     names = {
         call.get("id"): call.get("function", {}).get("name", "?")
@@ -212,16 +223,20 @@ def _tool_chat(messages: Sequence[Message]) -> list[dict[str, Any]]:
     }
     chat: list[dict[str, Any]] = []
     if not any(m.role == "system" for m in messages):
-        chat.append({"role": "system", "content": TOOL_SYSTEM})
+        chat.append({"role": "system", "content": _verbatim(TOOL_SYSTEM)})
     for m in messages:
         if m.role == "tool":
             name = names.get(m.tool_call_id, "?")
-            chat.append({"role": "user", "content": f"functions.{name} returned:\n{m.content}"})
+            chat.append({"role": "user", "content": _verbatim(f"functions.{name} returned:\n{m.content}")})
         elif m.role == "assistant" and m.tool_calls:
-            calls = [c for c in m.tool_calls if isinstance(c, dict) and isinstance(c.get("function"), dict)]
-            chat.append({"role": "assistant", "content": m.content, "tool_calls": calls})
+            calls = [
+                {**c, "function": {**c["function"], "arguments": _verbatim(str(c["function"].get("arguments", "")))}}
+                for c in m.tool_calls
+                if isinstance(c, dict) and isinstance(c.get("function"), dict)
+            ]
+            chat.append({"role": "assistant", "content": _verbatim(m.content or ""), "tool_calls": calls})
         else:
-            chat.append({"role": m.role, "content": m.content})
+            chat.append({"role": m.role, "content": _verbatim(m.content)})
     return chat
 
 
