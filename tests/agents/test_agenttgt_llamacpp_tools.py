@@ -117,7 +117,9 @@ def test_the_embedded_model_plays_an_agent_episode_and_every_outcome_is_classifi
     config = RunConfig.model_validate(
         {
             "suites": [f"jsonl:{suite}"],
-            "target": {"name": "llamacpp", "concurrency": 1, "max_retries": 0},
+            # One round is several completions, minutes on a loaded 2-core box: the runner's backstop
+            # (connect + 2 x read timeout) must not end it as a TIMEOUT before the model answers.
+            "target": {"name": "llamacpp", "concurrency": 1, "max_retries": 0, "read_timeout_s": 1800},
             "decoding": {"max_tokens": 12},
             "judges": ["refusal"],
             "store": str(tmp_path / "s.db"),
@@ -128,7 +130,7 @@ def test_the_embedded_model_plays_an_agent_episode_and_every_outcome_is_classifi
     [row] = store.results(record.id)
     steps = store.steps(record.id, row.item.item_id)
     agent_steps = [s for s in steps if s.kind == "target"]
-    assert agent_steps, "the model was never called"
+    assert agent_steps, f"no agent step committed: {row.verdicts['refusal'].reason}"
     for step in agent_steps:
         assert step.response is not None and step.response.error is None
         assert step.response.metadata["tool_format"] == "chatml-function-calling"
