@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from riskscope.core import Expected, Response
+from riskscope.reports._trajectory_view import trajectory_view
 from riskscope.reports.agreement import judge_agreement
 from riskscope.reports.attack_view import attack_view
 from riskscope.reports.charts import agreement_chart, interval_chart, scatter_chart
@@ -161,8 +162,15 @@ def item_view(row: ResultRow, primary: str) -> dict[str, Any]:
         "error": None if response is None or response.error is None else response.error,
         "outcome": head.outcome.value if head is not None else "pending",
         "verdicts": row.verdicts,
-        "episode": episode_view(response),
+        "episode": _with_trajectory(episode_view(response), row.verdicts),
     }
+
+
+def _with_trajectory(episode: dict[str, Any] | None, verdicts: Mapping[str, Any]) -> dict[str, Any] | None:
+    """An agent episode gains its step-by-step trajectory view (reports/_trajectory_view.py)."""
+    if episode is None:
+        return None
+    return {**episode, "trajectory": trajectory_view(episode["turns"], verdicts)}
 
 
 def _group_views(groups: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:

