@@ -119,7 +119,7 @@ def simuser_episode_key(case: TestCase) -> str | None:
     agent = agent_case(case)
     settings = {
         "simuser": sim.model_dump(mode="json"),
-        "agent": None if agent is None else agent.model_dump(mode="json"),
+        "agent": None if agent is None else agent.identity(),  # the agent cases' own key rule
     }
     return f"{SimUserStrategy.spec_of(sim)}#{stable_hash(settings, 16)}"
 
