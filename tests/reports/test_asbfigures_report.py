@@ -165,3 +165,41 @@ def test_a_run_without_agentsafety_cases_has_no_block(tmp_path: Path) -> None:
         summary, rows = summarise(store, record.id)
     assert summary.agentsafety is None and "agentsafety" not in results_document(summary, rows)["summary"]
     assert 'id="agentsafety"' not in render_html(summary, rows)
+
+
+def test_dashboard_agents_page_renders_the_report_figures(tmp_path: Path) -> None:
+    """One truth: the dashboard's agent page shows the summary's failure-mode block, and a run
+    without agent cases says it has none (server/_agents.py renders the report's own partials)."""
+    from fastapi.testclient import TestClient
+
+    from riskscope.server import create_app
+
+    data = _data(tmp_path / "asb")
+    config = RunConfig.model_validate(
+        {
+            "suites": [f"agentsafety:{data},emulator=fake-asbfig-emulator,rounds=3"],
+            "target": {"name": "fake-asbfig-agent", "concurrency": 1, "max_retries": 0},
+            "judges": ["refusal"],
+            "store": str(tmp_path / "s.db"),
+        }
+    )
+    with Store(config.store) as store:
+        record, _stats = asyncio.run(execute(config, store))
+        summary, rows = summarise(store, record.id)
+    report_table = render_html(summary, rows).split('id="agentsafety-failure-modes"', 1)[1].split("</table>", 1)[0]
+    client = TestClient(create_app(config.store), base_url="http://127.0.0.1")  # the access check wants a local host
+    run_page = client.get(f"/runs/{record.id}")
+    assert run_page.status_code == 200 and f"/runs/{record.id}/agents" in run_page.text
+    page = client.get(f"/runs/{record.id}/agents")
+    assert page.status_code == 200
+    assert 'id="agentsafety-failure-modes"' in page.text
+    assert page.text.split('id="agentsafety-failure-modes"', 1)[1].split("</table>", 1)[0] == report_table
+    assert client.get("/runs/nope/agents").status_code == 404
+
+    plain = tmp_path / "plain.jsonl"
+    plain.write_text(json.dumps({"id": "p1", "prompt": "Invented plain prompt, behaviour=refuse now."}) + "\n")
+    config = config.model_copy(update={"suites": RunConfig.model_validate({"suites": [f"jsonl:{plain}"]}).suites})
+    with Store(config.store) as store:
+        other, _stats = asyncio.run(execute(config, store))
+    empty = client.get(f"/runs/{other.id}/agents")
+    assert empty.status_code == 200 and 'id="no-agent-figures"' in empty.text

@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from riskscope.errors import RunNotFoundError
+from riskscope.server._agents import router as agents_router
 from riskscope.server._attacks import router as attacks_router
 from riskscope.server._compare_page import router as compare_router
 from riskscope.server._dashboard import BadRequest, Dashboard
@@ -79,6 +80,7 @@ def create_app(store_path: Path | str, *, token: str | None = None) -> FastAPI:
     app.include_router(trend_router(dash))
     app.include_router(frontier_router(dash))
     app.include_router(attacks_router(dash))
+    app.include_router(agents_router(dash))
     return app
 
 
