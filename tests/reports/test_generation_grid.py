@@ -108,7 +108,7 @@ def test_the_run_report_shows_the_grid_with_the_generation_counts(generated_run:
     cells = {c["cell"]: c for c in generation["cells"]}
     assert len(cells) == 18
     for key, c in cells.items():
-        hazard, style, technique = key.split("/")
+        _hazard, style, technique = key.split("/")
         assert c["requested"] == 2
         if technique == "authority":  # the generator failed: nothing produced, nothing in the run
             assert (c["produced"], c["kept"], c["in_run"], c["failed"]) == (0, 0, 0, {"empty": 2})
