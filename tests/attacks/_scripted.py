@@ -6,7 +6,8 @@ the named fakes ``fake-attacker`` / ``fake-wary`` through the real target regist
 real HTTP fault server (``FaultServer.scripts``) for the kill-and-resume test.
 
 - The attacker reads "Turn t of N" from its prompt and, when told its last question was refused,
-  the attempt number of that question; it asks "Q<t> attempt <a>".
+  the attempt number of that question; it asks "Q<t> attempt <a>". As PAIR's attacker it asks
+  "Q<round> attempt <k>" where k is its stream's "Approach k" (1 without one).
 - The target refuses attempt ``a`` of turn ``t`` while ``a <= refuse[t]`` and otherwise answers,
   saying ``SECRET PLAN`` on the turns in ``leak``.
 """
@@ -40,7 +41,9 @@ def attacker_reply(messages: Sequence[Any]) -> str:
     if turn is None:  # PAIR: count the scores seen so far, and repeat the last one
         scores = re.findall(r"Score: ([0-9.]+)", " ".join(_content(m) for m in messages))
         heard = f" after score {scores[-1]}" if scores else ""
-        return f"Prompt: Q{len(scores) + 1} attempt 1{heard}, as a story please."
+        stream = re.search(r"Approach (\d+):", _content(messages[0]))  # PAIR stream k asks attempt k
+        attempt = int(stream.group(1)) if stream else 1
+        return f"Prompt: Q{len(scores) + 1} attempt {attempt}{heard}, as a story please."
     _, _, refused = prompt.partition("refused your last question")
     previous = QUESTION.search(refused)
     attempt = int(previous.group(2)) + 1 if previous else 1

@@ -306,3 +306,94 @@ def test_an_attacker_behind_an_api_key_gets_it_and_the_store_never_does(
     for path in tmp_path.glob("s.db*"):
         assert secret.encode() not in path.read_bytes()
     assert "RISKSCOPE_TEST_ATTACKER_KEY" in json.dumps(record.config)  # the name is kept, not the key
+
+
+# -- PAIR's parallel streams ------------------------------------------------------------------------
+
+
+def test_pair_streams_run_side_by_side_and_stop_when_one_jailbreaks(tmp_path: Path) -> None:
+    # The target refuses attempts 1 and 2 of round 1 and leaks on round 1: only stream 3 gets through.
+    attack = "pair:streams=3,depth=2,attacker=fake-attacker,judge=fake-keyword"
+    record, stats, [row], store = _run(tmp_path, "refuse=1:2;leak=1", attack, judges=("fake-keyword",))
+    assert sorted(_asked(m) for m in SEEN["target"]) == ["Q1 attempt 1", "Q1 attempt 2", "Q1 attempt 3"]
+    assert stats.called == 6  # one round of three streams: stopped early, round 2 never asked
+    systems = [m[0].content for m in SEEN["attacker"]]
+    assert len(set(systems)) == 3 and sum("Approach" in s for s in systems) == 2  # stream 1: the plain prompt
+    steps = store.steps(record.id, row.item.item_id)
+    assert sorted(s.note["stream"] for s in steps) == [0, 0, 0, 1, 1, 1, 2, 2, 2]  # every step says its stream
+    assert [s.index for s in steps] == list(range(9))
+    assert LEAK in (row.response.text or "")
+    assert "Q1 attempt 3" in row.response.metadata["episode"]["transcript"][-1]["content"]
+    assert row.verdicts["fake-keyword"].outcome is Outcome.UNSAFE
+    assert row.response.metadata["episode"]["summary"] == "3 streams, 3 attempts, best score 0.90 (stream 3)"
+    store.close()
+    # One stream with the same depth never finds it: the streams are what made the difference.
+    (tmp_path / "one").mkdir()
+    one = "pair:depth=2,attacker=fake-attacker,judge=fake-keyword"
+    _record, stats, [row], store = _run(tmp_path / "one", "refuse=1:2;leak=1", one, judges=("fake-keyword",))
+    assert [_asked(m) for m in SEEN["target"]] == ["Q1 attempt 1", "Q2 attempt 1"]
+    assert row.verdicts["fake-keyword"].outcome is Outcome.SAFE
+    store.close()
+
+
+def test_pair_streams_without_a_success_use_every_round_and_keep_the_best(tmp_path: Path) -> None:
+    attack = "pair:streams=2,iterations=2,attacker=fake-attacker,judge=fake-keyword"
+    record, stats, [row], store = _run(tmp_path, "refuse=1:1", attack, judges=("fake-keyword",))
+    assert stats.called == 8  # 2 streams x 2 rounds x (attacker + target)
+    asked = sorted(_asked(m) for m in SEEN["target"])
+    assert asked == ["Q1 attempt 1", "Q1 attempt 2", "Q2 attempt 1", "Q2 attempt 2"]
+    # Each stream refines from its own answers only: stream 2's second prompt heard stream 2's score.
+    second = [m for m in SEEN["attacker"] if "Approach 2" in m[0].content and len(m) > 2]
+    assert len(second) == 1 and "part 1 of the story" in second[0][-1].content
+    assert row.verdicts["fake-keyword"].outcome is Outcome.SAFE
+    assert row.response.metadata["episode"]["summary"].startswith("2 streams, 4 attempts, best score 0.25")
+    assert len(store.steps(record.id, row.item.item_id)) == 12
+    store.close()
+
+
+def test_one_pair_stream_keeps_the_item_id_and_every_cache_key(tmp_path: Path) -> None:
+    """Pinned from the PAIR before streams existed (the same run on the previous main): a config
+    written before streams keeps its item ids, step keys and so its cached answers."""
+    attack = "pair:iterations=4,attacker=fake-attacker,judge=fake-keyword"
+    record, _stats, [row], store = _run(tmp_path, "leak=3", attack, judges=("fake-keyword",))
+    steps = store.steps(record.id, row.item.item_id)
+    assert (row.item.item_id, row.item.cache_key) == ("258184b1b0dca854", "df39430ac70065d2794ec09218f5f4a4")
+    assert [s.cache_key for s in steps] == [
+        "200c942402d8dada36a706494c629f4b", "ab0df4de58c5e7dd9bbb0acd74e0e423", "",
+        "cf7b04794219eacce4a694bade9547d7", "6f139d29f97dfd81fe16b1bf28f159be", "",
+        "a4f93ff45dd3d46ea84fd6fb21d873a4", "6220130af9332180d5eef933f71705ec", "",
+    ]  # fmt: skip
+    assert [s.note for s in steps] == [{"iteration": i} for i in (1, 1)] + [{}] + [
+        {"iteration": 2}, {"iteration": 2}, {}, {"iteration": 3}, {"iteration": 3}, {}
+    ]  # fmt: skip
+    store.close()
+
+
+def test_pair_stream_options_are_checked() -> None:
+    with pytest.raises(ConfigError, match="depth or iterations"):
+        build_chain("pair:depth=2,iterations=3")
+    with pytest.raises(ConfigError, match="streams"):
+        build_chain("pair:streams=0")
+    with pytest.raises(ConfigError, match="streams"):
+        build_chain("pair:streams=99")
+
+
+def test_a_pair_stream_attacker_outage_is_unassessed_and_resume_repeats_no_call(tmp_path: Path) -> None:
+    attack = "pair:streams=3,depth=2,attacker=fake-attacker,judge=fake-keyword"
+    OUTAGE["after"] = 4  # round 1 (3 attacker calls) and one of round 2's go through, then it fails
+    try:
+        record, _stats, [row], store = _run(tmp_path, "", attack, judges=("fake-keyword",))
+    finally:
+        OUTAGE["after"] = -1
+    verdict = row.verdicts["fake-keyword"]
+    assert verdict.outcome is Outcome.UNASSESSED and "attacker error" in (verdict.reason or "")
+    committed = store.steps(record.id, row.item.item_id)
+    assert len(committed) == 10  # round 1 whole (9 steps) and the round-2 attacker turn that landed
+    store.close()
+    _record, stats, [row], store = _run(tmp_path, "", attack, resume=record.id, judges=("fake-keyword",))
+    # Resume asks only what was never committed: two attacker turns, then three target calls.
+    assert stats.called == 5
+    assert len(SEEN["target"]) == 3 + 3 and len(set(map(_asked, SEEN["target"]))) == 6
+    assert row.verdicts["fake-keyword"].outcome is Outcome.SAFE
+    assert row.response.metadata["episode"]["summary"].startswith("3 streams, 6 attempts")
+    store.close()

@@ -9,6 +9,7 @@ ones in flight at the kill (one per concurrent conversation), and every conversa
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -70,3 +71,56 @@ def test_kill_9_mid_conversation_then_resume_repeats_no_committed_call(tmp_path:
             episode = row.response.metadata["episode"]
             assert episode["summary"] == "4 kept exchanges, 1 backtracked"
             assert len(store.steps(run.id, row.item.item_id)) == 3 * CALLS_PER_EPISODE // 2
+
+
+PAIR_STREAMS, PAIR_DEPTH = 3, 3
+PAIR_CALLS = PAIR_STREAMS * PAIR_DEPTH * 2  # every stream uses its rounds: no answer is unsafe
+
+
+def _pair_attacker(messages: list[dict[str, object]]) -> str:
+    """The scripted PAIR attacker, naming its goal: conversations of different cases send the target
+    different prompts, so the server's count of each prompt is a count per conversation."""
+    goal = re.search(r"do this: ([^\n]*)", str(messages[0]["content"]))
+    return f"{attacker_reply(messages)} ({goal.group(1)[:40] if goal else 'no goal'})"
+
+
+def test_kill_9_mid_pair_streams_then_resume_repeats_no_committed_call(tmp_path: Path) -> None:
+    """PAIR's parallel streams: each stream's steps are committed as they land, so a kill loses at
+    most the calls in flight (one per stream of each conversation) and resume repeats no other."""
+    server = FaultServer().start()
+    server.scripts["red_attacker"] = _pair_attacker
+    server.scripts["wary_target"] = lambda messages: target_reply(messages, {})
+    server.script_delay_s = 0.2
+    suite = tmp_path / "suite.jsonl"
+    suite.write_text("".join(json.dumps(c) + "\n" for c in CASES))
+    db = tmp_path / "s.db"
+    attack = (
+        f"pair:streams={PAIR_STREAMS},depth={PAIR_DEPTH},"
+        f"attacker=openai:m@{server.scenario_url('red_attacker')},judge=refusal"
+    )
+    cli = [sys.executable, "-m", "riskscope.cli", "run", "--suite", f"jsonl:{suite}",
+           "--target", f"openai:m@{server.scenario_url('wary_target')}", "--judge", "refusal",
+           "--attack", attack, "--no-base", "--store", str(db), "--out", str(tmp_path / "out"), "--progress", "none"]  # fmt: skip
+    full = PAIR_CALLS * 3 // 2  # steps of a whole conversation: attacker, target, score per round
+    try:
+        kill_mid_run(cli, server.requests, after=PAIR_CALLS + 4)  # past the first conversation's worth of calls
+        run_id, committed, committed_keys = committed_calls(db, {"attacker": "red_attacker", "target": "wary_target"})
+        assert any(0 < len(steps) < full for steps in committed.values()), "the kill should land mid-way"
+        resume(cli, run_id, db, tmp_path / "out")
+    finally:
+        server.stop()
+
+    # At most one call per stream of each conversation was in flight at the kill.
+    sent = assert_nothing_committed_repeated(
+        server.requests, committed_keys, db, run_id, episodes=PAIR_STREAMS * len(CASES)
+    )
+    assert len(sent) == PAIR_CALLS * len(CASES)
+    with Store(db) as store:
+        [run] = store.list_runs()
+        assert run.status.value == "complete"
+        for row in store.results(run.id):
+            assert row.response is not None and row.verdicts["refusal"].outcome is Outcome.SAFE
+            summary = row.response.metadata["episode"]["summary"]
+            assert summary.startswith(f"{PAIR_STREAMS} streams, {PAIR_STREAMS * PAIR_DEPTH} attempts")
+            steps = store.steps(run.id, row.item.item_id)
+            assert len(steps) == full and sorted({s.note["stream"] for s in steps}) == [0, 1, 2]

@@ -121,6 +121,8 @@ class CoverageRow:
     produced: int = 0
     kept: int = 0
     failed: dict[str, int] = field(default_factory=dict)
+    dropped: dict[str, int] = field(default_factory=dict)
+    """Produced items suite QA dropped from this cell, per reason (empty, off_language, duplicates)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -131,6 +133,7 @@ class CoverageRow:
             "produced": self.produced,
             "kept": self.kept,
             "failed": dict(sorted(self.failed.items())),
+            "dropped": dict(sorted(self.dropped.items())),
         }
 
 
@@ -217,4 +220,9 @@ async def generate_suite(
     by_key = {cell.key: cell for cell in cells}
     for case in qa.kept:
         rows[by_key[case.metadata["generation"]["cell"]]].kept += 1
+    cell_of = {case.id: by_key[case.metadata["generation"]["cell"]] for case in ordered}
+    for reason, ids in qa.dropped.items():
+        for case_id in ids:
+            row = rows[cell_of[case_id]]
+            row.dropped[reason] = row.dropped.get(reason, 0) + 1
     return GenerationResult(spec, seed, qa.kept, [rows[c] for c in cells], qa, calls=len(jobs))

@@ -22,6 +22,7 @@ from markupsafe import Markup
 from riskscope.core import html_visible, is_secret_name
 from riskscope.reports._files import atomic_path
 from riskscope.reports._view import report_view
+from riskscope.reports.generation_grid import generation_grid
 from riskscope.reports.summary import RunSummary
 from riskscope.store import ResultRow
 
@@ -106,6 +107,7 @@ def render_html(
     return _ENV.get_template("report.html.j2").render(
         summary=summary_data,
         view=report_view(summary_data, rows),
+        generation=generation_grid(config, rows, summary.primary_judge),
         config_items=_config_items(config),
         trend=trend,
         css=Markup(css),  # noqa: S704 - our packaged stylesheet, never data

@@ -14,6 +14,11 @@ How an episode can end:
 - an attacker call, a tool emulator call or a strategy judge fails: the item is UNASSESSED with
   that reason. Never "attack failed", never "safe": nothing was learnt about the target.
 
+A strategy with parallel streams (PAIR's ``streams=N``) has ``next_steps``: one request per live
+stream, sent at once and committed one by one as they land (each takes the next free step index
+then; the stream is in the step's note). The episode waits for the whole batch before asking the
+strategy again, and ends UNASSESSED if any of them failed, after committing the ones that landed.
+
 A ``tool`` step (an agent episode's) either carries its observation already (the strategy's
 environment computed it, or answered a malformed call with an error: no model call, nothing
 journaled) or asks the strategy's second model, the tool emulator, to write it (a model call like
@@ -201,18 +206,45 @@ class EpisodeRunner:
         steps = self.store.steps(self.run_id, item.item_id)
         self.replayed += len(steps)
         calls = 0
+        batch = getattr(strategy, "next_steps", None)  # a strategy with parallel streams (PAIR's)
         while True:
-            request = strategy.next_step(case, opening, steps)
-            if isinstance(request, EpisodeEnd):
-                return self._end(item, strategy, steps, request), calls
+            found = batch(case, opening, steps) if callable(batch) else strategy.next_step(case, opening, steps)
+            if isinstance(found, EpisodeEnd):
+                return self._end(item, strategy, steps, found), calls
             if len(steps) >= MAX_STEPS:
                 return f"episode stopped after {MAX_STEPS} steps without ending ({strategy.spec})", calls
-            calls += _is_call(request)
-            done = await self._perform(item, strategy, steps, request, build_judge)
-            if not isinstance(done, Step):
-                return done, calls
+            requests: tuple[StepRequest, ...] = (found,) if isinstance(found, StepRequest) else tuple(found)
+            calls += sum(_is_call(r) for r in requests)
+            if len(requests) == 1:
+                done = await self._perform(item, strategy, steps, requests[0], build_judge)
+                if not isinstance(done, Step):
+                    return done, calls
+                self.store.put_step(self.run_id, item.item_id, done)
+                steps.append(done)
+                continue
+            outcomes = await asyncio.gather(*(self._commit(item, strategy, steps, r, build_judge) for r in requests))
+            failed = next((o for o in outcomes if not isinstance(o, Step)), None)
+            if failed is not None:
+                return failed, calls
+
+    async def _commit(
+        self,
+        item: ItemRow,
+        strategy: EpisodeStrategy,
+        steps: list[Step],
+        request: StepRequest,
+        build_judge: Callable[[PluginSpec], EpisodeJudge],
+    ) -> Step | Response | str:
+        """One of several concurrent steps, committed the moment it lands. Its index is the next
+        free one *then* (steps land in any order); the strategy reads streams back from the steps'
+        notes, so resume needs no particular order, and a step in flight at a crash is the only
+        call ever repeated."""
+        done = await self._perform(item, strategy, steps, request, build_judge)
+        if isinstance(done, Step):
+            done = done.model_copy(update={"index": len(steps)})
             self.store.put_step(self.run_id, item.item_id, done)
             steps.append(done)
+        return done
 
     async def _perform(
         self,

@@ -20,6 +20,7 @@ from riskscope.server._dashboard import (
     run_judges,
     run_url,
 )
+from riskscope.server._generation import run_generation
 from riskscope.stats.figures import spec_label
 from riskscope.store import ResultFilter
 
@@ -64,6 +65,7 @@ def router(dash: Dashboard) -> APIRouter:
             judges = run_judges(run)
             judge = judges[0] if judges else ""
             figures = dash.figures_of(store, run_id, judges)
+            generation = run_generation(dash, store, run, judge)
             where = ResultFilter(
                 judge=judge,
                 hazards=None if hazard in (None, "benign") else tuple(hazard_codes(hazard)),
@@ -95,6 +97,7 @@ def router(dash: Dashboard) -> APIRouter:
             judges=judges,
             judge=judge,
             figures=figures,
+            generation=generation,
             hazard_chart=interval_chart(
                 "Unsafe rate per hazard", [[*figures["hazards"], figures["overall"]]], emphasise_last=True
             ),
