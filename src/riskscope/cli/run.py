@@ -144,8 +144,8 @@ def run_command(
         ExecutorKind | None,
         typer.Option(
             help="Where calls and judging run: local (in this process) or ray (async actors on a Ray "
-            "cluster; pip install 'riskscope[ray]'). Not part of the run's identity: a run resumes on either "
-            "[default: the config's executor, else local].",
+            "cluster; pip install 'riskscope\\[ray]'). Not part of the run's identity: a run resumes on "
+            "either (default: the config's executor, else local).",
         ),
     ] = None,
     ray_address: Annotated[

@@ -33,7 +33,9 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from riskscope.core import ErrorKind, Response, RunRecord, Verdict
@@ -55,6 +57,8 @@ SLACK_PER_ACTOR = 2
 """Slots an actor has beyond its share of the limit, so a restarted or slow actor's share can move."""
 
 
+ACTOR_START_S = 300.0
+"""How long the actors may take to start (a cold node imports riskscope, a judge may load a model)."""
 RECENTLY_LOST_S = 10.0
 """How long an actor that lost an item is avoided (while Ray restarts it), when another can take the item."""
 
@@ -139,8 +143,6 @@ class RayWorker:
 
     def pid(self) -> int:
         """The worker process's id (tests kill it to prove a lost worker loses no item)."""
-        import os
-
         return os.getpid()
 
     def node(self) -> str:
@@ -201,11 +203,12 @@ class RayDriver:
 
         nodes = sorted(node["NodeID"] for node in ray.nodes() if node.get("Alive"))
         options: dict[str, Any] = {"num_cpus": 0, "max_concurrency": slots, "max_restarts": -1, "max_task_retries": 0}
-        # Named after the run, so an operator (or a test) can find a run's workers on the cluster.
+        # Named after the run (and this driver: a resumed run's old actors may still be reaped), so an
+        # operator (or a test) can find a run's workers on the cluster.
         # Dealt over the nodes in turn; "soft" lets a restarted actor (its node died) go to any node left.
         self.actors = [
             remote.options(
-                name=f"riskscope-{self.run.id}-{i}",
+                name=f"riskscope-{self.run.id}-{os.getpid()}-{i}",
                 scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=nodes[i % len(nodes)], soft=True),
                 **options,
             ).remote(self.config, slots)
@@ -215,12 +218,13 @@ class RayDriver:
         self.lost_at = [-RECENTLY_LOST_S] * count
         self.stats.extra.update({"ray_actors": float(count), "ray_slots_per_actor": float(slots)})
 
-    async def drive(self, pending: list[ItemRow]) -> None:
+    async def drive(self, pending: Iterable[ItemRow]) -> None:
         """Run every pending item; raises on any way out but success (the caller records how it ended)."""
         ray = import_ray()
         started_here = _connect(ray, self.config.executor)
         try:
             self._start_pool(ray)
+            await self._ready()
             await self._feed(ray, pending)
         finally:
             for actor in self.actors:
@@ -230,7 +234,18 @@ class RayDriver:
             if started_here:
                 ray.shutdown()
 
-    async def _feed(self, ray: Any, pending: list[ItemRow]) -> None:
+    async def _ready(self) -> None:
+        """Every actor built (target, judges), or the run fails with why: a worker node without
+        riskscope, or a bad judge there, is one reason, not every item UNASSESSED."""
+        try:
+            async with asyncio.timeout(ACTOR_START_S):
+                await asyncio.gather(*(actor.pid.remote() for actor in self.actors))
+        except TimeoutError:
+            raise RuntimeError(f"the Ray workers did not start within {ACTOR_START_S:g} s") from None
+        except Exception as exc:
+            raise RuntimeError(f"a Ray worker could not start: {exc}"[:500]) from exc
+
+    async def _feed(self, ray: Any, pending: Iterable[ItemRow]) -> None:
         lost = _retryable_errors(ray)
         queue = iter(pending)
 
