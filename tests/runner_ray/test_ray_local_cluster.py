@@ -199,8 +199,10 @@ def test_a_killed_driver_loses_nothing_committed_and_resume_calls_none_again(
     server.reset()
     server.delay_s = 0.03
     address = ray.get_runtime_context().gcs_address
-    cli = [sys.executable, "-m", "riskscope.cli", "run", "--suite", f"jsonl:{suite}",
-           "--target", f"openai:m@{server.url}", "--judge", "refusal", "--store", str(db),
+    config_file = tmp_path / "run.yaml"  # 16 in flight (the CLI's default is 4): a shorter test
+    config_file.write_text(f"target: {{name: openai, arg: 'm@{server.url}', concurrency: 16, max_retries: 2}}\n")
+    cli = [sys.executable, "-m", "riskscope.cli", "run", "--suite", f"jsonl:{suite}", "--config", str(config_file),
+           "--judge", "refusal", "--store", str(db),
            "--out", str(tmp_path / "out"), "--progress", "none",
            "--executor", "ray", "--ray-address", address]  # fmt: skip
     try:
@@ -229,7 +231,7 @@ def test_a_killed_driver_loses_nothing_committed_and_resume_calls_none_again(
     finally:
         server.delay_s = 0.01
     assert record.id == killed.id and record.status is RunStatus.COMPLETE
-    assert stats.already_done >= len(committed) - 8
+    assert stats.already_done >= len(committed)
     sent = server.sent()
     for item_id, times in committed.items():  # nothing committed before the kill was called again
         assert sent[prompt[item_id]] == sent_before[prompt[item_id]] == times

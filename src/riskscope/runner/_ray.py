@@ -35,16 +35,15 @@ import asyncio
 import math
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from riskscope.core import ErrorKind, Response, RunRecord, Verdict
+from riskscope.core import EpisodeStrategy, ErrorKind, Response, RunRecord, Verdict
 from riskscope.errors import ConfigError
 from riskscope.store import HEARTBEAT_S, ItemRow, Store
 from riskscope.targets import AdaptiveLimiter, Redactor, RetryPolicy, Target, call_target, targets
 
 if TYPE_CHECKING:
-    from riskscope.agents import AgentStrategy
     from riskscope.attacks import AttackChain
     from riskscope.config import ExecutorConfig, RunConfig
     from riskscope.judges import Judge
@@ -73,12 +72,12 @@ def import_ray() -> Any:
 
 
 def check_ray_run(
-    chains: dict[str, AttackChain], agent_strategies: dict[str, AgentStrategy], target: Target | None
+    chains: dict[str, AttackChain], agent_strategies: Mapping[str, EpisodeStrategy], target: Target | None
 ) -> None:
     """Refuse, before a run exists, what the Ray executor cannot run yet."""
     episodes = sorted(spec for spec, chain in chains.items() if chain.episode is not None)
     if episodes or agent_strategies:
-        what = ", ".join(episodes) if episodes else "agent cases"
+        what = ", ".join(episodes) if episodes else "agent or simulated-user cases"
         raise ConfigError(
             f"the ray executor does not run multi-turn or agent episodes yet ({what}): use --executor local"
         )
