@@ -145,9 +145,10 @@ def _warm_up() -> None:
         registry.list()
 
 
-def _tree_cpu_s() -> float:
-    """CPU seconds of this process and every live descendant, plus their reaped children (Linux):
-    the Ray executor's cost is spread over the driver, the GCS, the raylet and the workers."""
+def _tree_cpu_s(skip: int) -> float:
+    """CPU seconds of this process and every live descendant but ``skip`` (the latency server), plus
+    their reaped children (Linux): the Ray executor's cost is spread over the driver, the GCS, the
+    raylet and the workers."""
     children: dict[int, list[int]] = {}
     stats: dict[int, list[str]] = {}
     for entry in os.listdir("/proc"):
@@ -161,6 +162,8 @@ def _tree_cpu_s() -> float:
     total, todo = 0, [os.getpid()]
     while todo:
         pid = todo.pop()
+        if pid == skip:
+            continue
         fields = stats.get(pid)
         if fields is not None:  # utime, stime, cutime, cstime (fields 14-17 of stat)
             total += sum(int(v) for v in fields[11:15])
@@ -186,12 +189,12 @@ def measure(n: int, c: int, latency_s: float, executor: str = "local") -> dict[s
                 }
             )
             with Store(config.store) as store:
-                tree0 = _tree_cpu_s()
+                tree0 = _tree_cpu_s(skip=process.pid)
                 cpu0, wall0 = time.process_time(), time.perf_counter()
                 run, stats = asyncio.run(execute(config, store))
                 wall = time.perf_counter() - wall0
                 driver_cpu = time.process_time() - cpu0
-                cpu = driver_cpu if executor == "local" else _tree_cpu_s() - tree0
+                cpu = driver_cpu if executor == "local" else _tree_cpu_s(skip=process.pid) - tree0
                 calls = store.call_journal(run.id)
         if stats.called != n or any(not row["ok"] for row in calls):
             raise RuntimeError(f"bench run was not clean: {stats.called} calls, {stats.failed} failed")
