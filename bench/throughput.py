@@ -20,8 +20,9 @@ N=10,000 at C=128. All traffic stays on 127.0.0.1.
 
 ``--executor ray`` (the ``ray`` extra) runs N=10,000 at C=128 and at C=512 on both executors, side
 by side in the same run: the local one, then the Ray one on a local Ray cluster this script starts
-(one actor per core). For Ray, ``cpu_ms_per_item`` is the CPU of the whole process tree (driver,
-GCS, raylet, workers) and ``driver_cpu_ms_per_item`` the driver's alone; ``ray_start_s`` (cluster
+(one actor per core). For Ray, ``cpu_ms_per_item`` is the CPU of every Ray process (driver, GCS,
+raylet and agents, measured from /proc; the actors as they report it) and
+``driver_cpu_ms_per_item`` the driver's alone; ``ray_start_s`` (cluster
 start-up, paid once per cluster, not per run) is left out of the wall time.
 """
 
@@ -145,10 +146,9 @@ def _warm_up() -> None:
         registry.list()
 
 
-def _tree_cpu_s(skip: int) -> float:
-    """CPU seconds of this process and every live descendant but ``skip`` (the latency server), plus
-    their reaped children (Linux): the Ray executor's cost is spread over the driver, the GCS, the
-    raylet and the workers."""
+def _tree_cpu(skip: int) -> dict[int, float]:
+    """CPU seconds of this process and each live descendant but ``skip`` (the latency server), by
+    pid (Linux): the Ray executor's cost is spread over the driver, the GCS, the raylet and agents."""
     children: dict[int, list[int]] = {}
     stats: dict[int, list[str]] = {}
     for entry in os.listdir("/proc"):
@@ -159,16 +159,21 @@ def _tree_cpu_s(skip: int) -> float:
                 continue
             stats[int(entry)] = fields
             children.setdefault(int(fields[1]), []).append(int(entry))
-    total, todo = 0, [os.getpid()]
+    found, todo = {}, [os.getpid()]
     while todo:
         pid = todo.pop()
-        if pid == skip:
-            continue
         fields = stats.get(pid)
-        if fields is not None:  # utime, stime, cutime, cstime (fields 14-17 of stat)
-            total += sum(int(v) for v in fields[11:15])
+        if pid == skip or fields is None:
+            continue
+        found[pid] = sum(int(v) for v in fields[11:13]) / os.sysconf("SC_CLK_TCK")  # utime, stime
         todo.extend(children.get(pid, []))
-    return total / os.sysconf("SC_CLK_TCK")
+    return found
+
+
+def _ray_cpu_s(before: dict[int, float], after: dict[int, float], actors_s: float) -> float:
+    """The run's CPU on Ray: what the processes alive throughout (driver, GCS, raylet, agents) spent,
+    plus what the actors (started and killed within the run) report of themselves."""
+    return sum(after[pid] - before[pid] for pid in before.keys() & after.keys()) + actors_s
 
 
 def measure(n: int, c: int, latency_s: float, executor: str = "local") -> dict[str, Any]:
@@ -189,12 +194,13 @@ def measure(n: int, c: int, latency_s: float, executor: str = "local") -> dict[s
                 }
             )
             with Store(config.store) as store:
-                tree0 = _tree_cpu_s(skip=process.pid)
+                tree0 = _tree_cpu(skip=process.pid)
                 cpu0, wall0 = time.process_time(), time.perf_counter()
                 run, stats = asyncio.run(execute(config, store))
                 wall = time.perf_counter() - wall0
                 driver_cpu = time.process_time() - cpu0
-                cpu = driver_cpu if executor == "local" else _tree_cpu_s(skip=process.pid) - tree0
+                actors_s = stats.extra.get("ray_actor_cpu_s", 0.0)
+                cpu = driver_cpu if executor == "local" else _ray_cpu_s(tree0, _tree_cpu(skip=process.pid), actors_s)
                 calls = store.call_journal(run.id)
         if stats.called != n or any(not row["ok"] for row in calls):
             raise RuntimeError(f"bench run was not clean: {stats.called} calls, {stats.failed} failed")

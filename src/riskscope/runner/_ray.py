@@ -144,6 +144,10 @@ class RayWorker:
         """The worker process's id (tests kill it to prove a lost worker loses no item)."""
         return os.getpid()
 
+    def cpu_s(self) -> float:
+        """This worker process's CPU seconds so far (the driver reports the pool's total)."""
+        return time.process_time()
+
     def node(self) -> str:
         """The id of the Ray node this actor runs on (tests check the pool spreads over nodes)."""
         import ray
@@ -225,6 +229,9 @@ class RayDriver:
             self._start_pool(ray)
             await self._ready()
             await self._feed(ray, pending)
+            # What the workers cost (the benches' cost model): their processes' CPU, start-up included.
+            cpu = await asyncio.gather(*(actor.cpu_s.remote() for actor in self.actors))
+            self.stats.extra["ray_actor_cpu_s"] = float(sum(cpu))
         finally:
             for actor in self.actors:
                 ray.kill(actor)
