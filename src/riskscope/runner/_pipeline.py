@@ -429,9 +429,8 @@ async def _drive(
     if config.executor.name == "ray":  # the same pending items, called and judged by Ray actors
         from riskscope.runner._ray import RayDriver
 
-        await RayDriver(config, store, run, judges, chains, limiter, progress, stats, t0).drive(pending)
+        await RayDriver(config, store, run, judges, chains, limiter, progress, stats, t0).drive(queue)
         return
-    queue = iter(pending)
 
     # Judging runs beside the calls, not after each one: a worker hands its response on and makes
     # its next call at once, so a slow judge (a guard model behind HTTP) or the store's commits do
