@@ -17,6 +17,13 @@ execute`` with a real SQLite store and the refusal judge, and print:
 
 Usage: ``python bench/throughput.py [--n 1000 --c 32] [--large] [--json]``; ``--large`` adds
 N=10,000 at C=128. All traffic stays on 127.0.0.1.
+
+``--executor ray`` (the ``ray`` extra) runs N=10,000 at C=128 and at C=512 on both executors, side
+by side in the same run: the local one, then the Ray one on a local Ray cluster this script starts
+(one actor per core). For Ray, ``cpu_ms_per_item`` is the CPU of every Ray process (driver, GCS,
+raylet and agents, measured from /proc; the actors as they report it) and
+``driver_cpu_ms_per_item`` the driver's alone; ``ray_start_s`` (cluster
+start-up, paid once per cluster, not per run) is left out of the wall time.
 """
 
 from __future__ import annotations
@@ -139,7 +146,37 @@ def _warm_up() -> None:
         registry.list()
 
 
-def measure(n: int, c: int, latency_s: float) -> dict[str, Any]:
+def _tree_cpu(skip: int) -> dict[int, float]:
+    """CPU seconds of this process and each live descendant but ``skip`` (the latency server), by
+    pid (Linux): the Ray executor's cost is spread over the driver, the GCS, the raylet and agents."""
+    children: dict[int, list[int]] = {}
+    stats: dict[int, list[str]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry)] = fields
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    found, todo = {}, [os.getpid()]
+    while todo:
+        pid = todo.pop()
+        fields = stats.get(pid)
+        if pid == skip or fields is None:
+            continue
+        found[pid] = sum(int(v) for v in fields[11:13]) / os.sysconf("SC_CLK_TCK")  # utime, stime
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def _ray_cpu_s(before: dict[int, float], after: dict[int, float], actors_s: float) -> float:
+    """The run's CPU on Ray: what the processes alive throughout (driver, GCS, raylet, agents) spent,
+    plus what the actors (started and killed within the run) report of themselves."""
+    return sum(after[pid] - before[pid] for pid in before.keys() & after.keys()) + actors_s
+
+
+def measure(n: int, c: int, latency_s: float, executor: str = "local") -> dict[str, Any]:
     _warm_up()
     process, url = _start_server(latency_s)
     try:
@@ -153,17 +190,22 @@ def measure(n: int, c: int, latency_s: float) -> dict[str, Any]:
                     "target": {"name": "openai", "arg": f"bench@{url}", "concurrency": c, "max_retries": 2},
                     "judges": ["refusal"],
                     "store": str(folder / "bench.db"),
+                    "executor": executor,
                 }
             )
             with Store(config.store) as store:
+                tree0 = _tree_cpu(skip=process.pid)
                 cpu0, wall0 = time.process_time(), time.perf_counter()
                 run, stats = asyncio.run(execute(config, store))
                 wall = time.perf_counter() - wall0
-                cpu = time.process_time() - cpu0
+                driver_cpu = time.process_time() - cpu0
+                actors_s = stats.extra.get("ray_actor_cpu_s", 0.0)
+                cpu = driver_cpu if executor == "local" else _ray_cpu_s(tree0, _tree_cpu(skip=process.pid), actors_s)
                 calls = store.call_journal(run.id)
         if stats.called != n or any(not row["ok"] for row in calls):
             raise RuntimeError(f"bench run was not clean: {stats.called} calls, {stats.failed} failed")
         return {
+            "executor": executor,
             "n": n,
             "concurrency": c,
             "latency_s": latency_s,
@@ -172,6 +214,8 @@ def measure(n: int, c: int, latency_s: float) -> dict[str, Any]:
             "ratio": round(wall / ideal, 3),
             "cpu_s": round(cpu, 3),
             "cpu_ms_per_item": round(1000 * cpu / n, 3),
+            "driver_cpu_ms_per_item": round(1000 * driver_cpu / n, 3),
+            **{k: v for k, v in stats.extra.items() if k.startswith("ray_")},
             # Planning, store set-up and the first 100 ms call: part of the wall time, paid once.
             "first_result_s": round(stats.first_result_s or 0.0, 3),
             # What each call took as the client saw it (server sleep + both sides' scheduling).
@@ -196,28 +240,54 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--large", action="store_true", help="also run N=10,000 at C=128")
     parser.add_argument("--json", action="store_true", help="print JSON only")
+    parser.add_argument(
+        "--executor", choices=["local", "ray"], default="local",
+        help="ray: N=10,000 at C=128 and C=512 on the local and the Ray executor, side by side",
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         asyncio.run(_serve(args.latency))
         return
     plans = [(args.n, args.c)] + ([(10_000, 128)] if args.large else [])
-    results = [measure(n, c, args.latency) for n, c in plans]
+    ray_plans = args.executor == "ray"
+    results = _side_by_side(args.latency) if ray_plans else [measure(n, c, args.latency) for n, c in plans]
     if args.json:
         print(json.dumps(results, indent=2))
         return
     for r in results:
         ok = "OK" if r["ratio"] <= 1.1 and r["cpu_ms_per_item"] <= 2.0 else "MISSES TARGET"
         print(
-            f"N={r['n']:>6} C={r['concurrency']:>4} L={r['latency_s'] * 1000:.0f}ms  "
+            f"{r['executor']:>5} N={r['n']:>6} C={r['concurrency']:>4} L={r['latency_s'] * 1000:.0f}ms  "
             f"wall {r['wall_s']:.2f}s / ideal {r['ideal_s']:.2f}s = ratio {r['ratio']:.3f}  "
             f"CPU {r['cpu_ms_per_item']:.2f} ms/item  {ok}\n"
             f"    target alone (no runner/store/judge): ratio {r['target_alone_ratio']:.3f}, "
             f"CPU {r['target_alone_cpu_ms_per_item']:.2f} ms/item; first result after {r['first_result_s']:.2f}s; "
             f"mean call latency {r['mean_call_latency_ms']} ms; "
-            f"CPU-bound floor {r['cpu_bound_floor']:.3f}; "
+            f"CPU-bound floor {r['cpu_bound_floor']:.3f}; driver CPU {r['driver_cpu_ms_per_item']:.2f} ms/item; "
             f"load average {r['load_average_1m']} on {os.cpu_count()} cores"
         )
+
+
+def _side_by_side(latency_s: float) -> list[dict[str, Any]]:
+    """The issue's plans on both executors in one run, the Ray cluster started once for all."""
+    import ray
+
+    results: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="rsbench") as temp:
+        started = time.perf_counter()
+        ray.init(include_dashboard=False, _temp_dir=temp, log_to_driver=False, logging_level="WARNING")
+        start_s = time.perf_counter() - started
+        try:
+            for n, c in ((10_000, 128), (10_000, 512)):
+                for executor in ("local", "ray"):
+                    result = measure(n, c, latency_s, executor)
+                    if executor == "ray":
+                        result["ray_start_s"] = round(start_s, 2)
+                    results.append(result)
+        finally:
+            ray.shutdown()
+    return results
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from riskscope.errors import ConfigError, StoreError
 __all__ = [
     "DEFAULT_STORE",
     "Decoding",
+    "ExecutorConfig",
     "Persona",
     "PluginSpec",
     "RunConfig",
@@ -223,6 +224,25 @@ class Selection(_Strict):
         return value
 
 
+class ExecutorConfig(_Strict):
+    """Where a run's calls and judging happen; never part of a run's identity (see RunConfig.identity).
+
+    ``local`` (the default) is the in-process asyncio pipeline. ``ray`` fans the same items out to
+    async actors on a Ray cluster (the ``ray`` extra): ``address`` is what ``ray.init`` takes
+    (``auto`` for the cluster this machine belongs to, ``ray://host:10001`` for Ray Client, none
+    to start a local one); ``actors`` overrides the pool size, which is otherwise one actor per CPU
+    of the cluster. YAML takes ``executor: ray`` or the mapping.
+    """
+
+    name: Literal["local", "ray"] = "local"
+    address: str | None = None
+    actors: int | None = Field(default=None, ge=1, le=4096)
+
+    @classmethod
+    def parse(cls, value: Any) -> Any:
+        return {"name": value} if isinstance(value, str) else value
+
+
 class RunConfig(_Strict):
     """Everything that decides what a run computes. Its hash identifies the run for resume."""
 
@@ -239,6 +259,12 @@ class RunConfig(_Strict):
     no_base: bool = Field(default=False, description="Run only the attacked variants, not each case as written.")
     store: Path = DEFAULT_STORE
     out: Path = Path("runs")
+    executor: ExecutorConfig = ExecutorConfig()
+
+    @field_validator("executor", mode="before")
+    @classmethod
+    def _parse_executor(cls, value: Any) -> Any:
+        return ExecutorConfig.parse(value)
 
     @field_validator("suites", "judges", mode="before")
     @classmethod
@@ -264,9 +290,10 @@ class RunConfig(_Strict):
         return value
 
     def identity(self) -> dict[str, Any]:
-        """The fields that decide results (not where files go)."""
+        """The fields that decide results (not where files go, nor where the calls run)."""
         # A default selection is left out so configs written before it existed keep their hash.
-        exclude = {"store", "out"} | ({"selection"} if self.selection == Selection() else set())
+        # The executor never counts: a run started locally resumes on Ray, and the other way round.
+        exclude = {"store", "out", "executor"} | ({"selection"} if self.selection == Selection() else set())
         exclude |= {"attacks"} if not self.attacks else set()
         exclude |= {"no_base"} if not self.no_base else set()
         return self.model_dump(mode="json", exclude=exclude)

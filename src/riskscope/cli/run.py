@@ -51,6 +51,11 @@ def prepare_out(folder: Path) -> Path:
     return folder
 
 
+class ExecutorKind(StrEnum):
+    LOCAL = "local"
+    RAY = "ray"
+
+
 class ProgressKind(StrEnum):
     AUTO = "auto"
     RICH = "rich"
@@ -135,6 +140,20 @@ def run_command(
     judge_eval: Annotated[Path | None, JUDGE_EVAL_OPTION] = None,
     force_judge_eval: Annotated[bool, FORCE_OPTION] = False,
     store_path: Annotated[Path | None, RUN_STORE_OPTION] = None,
+    executor: Annotated[
+        ExecutorKind | None,
+        typer.Option(
+            help="Where calls and judging run: local (in this process) or ray (async actors on a Ray "
+            "cluster; pip install 'riskscope\\[ray]'). Not part of the run's identity: a run resumes on "
+            "either (default: the config's executor, else local).",
+        ),
+    ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            help="Ray cluster to join: auto, ray://HOST:10001, or none to start a local one (implies --executor ray).",
+        ),
+    ] = None,
 ) -> None:
     """Run an evaluation (with no arguments: the demo suite on the embedded SmolLM2 model)."""
     how = Invocation(
@@ -149,6 +168,8 @@ def run_command(
         force_reference=force_reference,
         judge_eval=judge_eval,
         force_judge_eval=force_judge_eval,
+        executor=None if executor is None else str(executor),
+        ray_address=ray_address,
     )
     flags = ConfigFlags(
         suites=tuple(suite or ()),
@@ -227,6 +248,21 @@ class Invocation:
     force_reference: bool = False
     judge_eval: Path | None = None
     force_judge_eval: bool = False
+    executor: str | None = None
+    ray_address: str | None = None
+
+    def with_executor(self, config: RunConfig) -> RunConfig:
+        """``config`` on the executor the flags name (a resumed run's too: the executor is not identity)."""
+        if self.executor is None and self.ray_address is None:
+            return config
+        from riskscope.config import ExecutorConfig
+
+        name = self.executor or "ray"
+        if name == "local" and self.ray_address is not None:
+            raise ConfigError("--ray-address needs --executor ray (or no --executor)")
+        address = None if name == "local" else self.ray_address or config.executor.address
+        update = config.executor.model_copy(update={"name": name, "address": address})
+        return config.model_copy(update={"executor": ExecutorConfig.model_validate(update.model_dump())})
 
 
 def evaluate(new_config: RunConfig | None, how: Invocation) -> None:
@@ -257,6 +293,7 @@ def evaluate(new_config: RunConfig | None, how: Invocation) -> None:
         else:
             # The config records the store actually used, so the report's configuration says so.
             run_config = new_config.model_copy(update={"store": store_file})
+        run_config = how.with_executor(run_config)
         if references:
             _check_reference_specs(references, str(run_config.judges[0]))
         if how.judge_eval is not None and run_config.judges:

@@ -213,6 +213,17 @@ async def _judge_all(
     return verdicts
 
 
+def commit_verdicts(store: Store, run_id: str, item_id: str, verdicts: dict[str, Verdict]) -> None:
+    """An item's verdicts into the store, and the item into the review queue when judges disagree
+    (shared by every executor: what a verdict means never depends on where it was computed)."""
+    store.put_verdicts(run_id, item_id, verdicts)
+    for key, verdict in verdicts.items():
+        # An ensemble flags items its members disagree on; a human settles them.
+        if verdict.labels.get("review") == "yes":
+            reason = f"judges disagree ({key}): {verdict.labels.get('entropy', '?')} bits"
+            store.enqueue_review(run_id, item_id, reason, verdict.score)
+
+
 def _require_cases(config: RunConfig, cases: Sequence[TestCase]) -> None:
     """An empty selection is a user error, not an empty "complete" run."""
     if cases:
@@ -319,6 +330,10 @@ async def execute(
     agent_strategies = _agent_strategies(cases)
     for strategy in agent_strategies.values():
         check_strategy(strategy, judge_registry.get)
+    if config.executor.name == "ray":  # refused here, before a run row, if Ray cannot run it
+        from riskscope.runner._ray import check_ray_run
+
+        check_ray_run(chains, agent_strategies, target)
     unknown = unknown_hazard_codes(cases)
     if unknown and warn is not None:
         # Warned, not refused: a custom code is still measured and reported under its own name,
@@ -411,6 +426,11 @@ async def _drive(
     # time even when the provider cannot be interrupted (an in-process model, a Python callable).
     deadline_s = config.target.connect_timeout_s + 2 * config.target.read_timeout_s + 1.0
     progress.start(len(items), stats.already_done)
+    if config.executor.name == "ray":  # the same pending items, called and judged by Ray actors
+        from riskscope.runner._ray import RayDriver
+
+        await RayDriver(config, store, run, judges, chains, limiter, progress, stats, t0).drive(queue)
+        return
 
     # Judging runs beside the calls, not after each one: a worker hands its response on and makes
     # its next call at once, so a slow judge (a guard model behind HTTP) or the store's commits do
@@ -428,12 +448,7 @@ async def _drive(
             else:
                 # Against the goal (the case as written), not the last exchange: docs/attacks.md says why.
                 verdicts = await _judge_all(judges, item.variant.case, response, chain)
-            store.put_verdicts(run.id, item.item_id, verdicts)
-            for key, verdict in verdicts.items():
-                # An ensemble flags items its members disagree on; a human settles them.
-                if verdict.labels.get("review") == "yes":
-                    reason = f"judges disagree ({key}): {verdict.labels.get('entropy', '?')} bits"
-                    store.enqueue_review(run.id, item.item_id, reason, verdict.score)
+            commit_verdicts(store, run.id, item.item_id, verdicts)
             if stats.first_result_s is None:
                 stats.first_result_s = time.perf_counter() - t0
             if isinstance(response, str):

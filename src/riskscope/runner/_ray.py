@@ -1,0 +1,348 @@
+"""The Ray executor: the same pending items as a local run, called and judged by async Ray actors.
+
+What runs where:
+
+- The **driver** (the ``riskscope run`` process) plans exactly as a local run does (same item ids,
+  cache keys, store) and stays the single writer of the SQLite store: it commits each item's
+  response and verdicts the moment that item's result arrives, so a kill -9 of the driver loses
+  only the items in flight, and a resume (local or on Ray) re-calls nothing committed.
+- **Actors** (``RayWorker``, one per CPU of the cluster unless ``executor.actors`` says otherwise)
+  each build the target and the judges from the run's config and hold many items in flight at
+  once (async methods, ``max_concurrency`` slots each): an item is one actor call that makes the
+  target call (through the one call wrapper: retries, Retry-After, redaction, deadline) and judges
+  the answer, and returns both.
+
+Backpressure and the one limit per target: the driver owns the run's ``AdaptiveLimiter`` and holds
+one of its slots for each item it has handed to an actor, so the whole cluster never has more than
+``limit`` items of the target in flight. Actors retry a 429 themselves (honouring Retry-After) but
+never shrink a limit of their own; they report how many 429s an item met with its result and the
+driver feeds them to its limiter (halving on a 429, growing back on success streaks), so the limit
+is the cluster's, not each worker's. Each actor also has a bounded number of slots, and the driver
+hands an item to the least-loaded actor.
+
+A dead worker or node: the Ray error of an item in flight on it (the actor restarts, on any node)
+makes the driver re-issue that item once; if the re-issue fails too, the item's verdicts are
+UNASSESSED with that reason and no response is committed, so a later resume tries it again. An item
+is committed once, by the driver, whichever attempt delivered it.
+
+Multi-turn and agent episodes are not run on Ray yet: a run that has them is refused before it
+starts (one clean line), and runs with the local executor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import time
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from riskscope.core import EpisodeStrategy, ErrorKind, Response, RunRecord, Verdict
+from riskscope.errors import ConfigError
+from riskscope.store import HEARTBEAT_S, ItemRow, Store
+from riskscope.targets import AdaptiveLimiter, Redactor, RetryPolicy, Target, call_target, targets
+
+if TYPE_CHECKING:
+    from riskscope.attacks import AttackChain
+    from riskscope.config import ExecutorConfig, RunConfig
+    from riskscope.judges import Judge
+    from riskscope.runner._pipeline import RunStats
+    from riskscope.runner.progress import Progress
+
+__all__ = ["RayDriver", "RayWorker", "check_ray_run", "import_ray"]
+
+SLACK_PER_ACTOR = 2
+"""Slots an actor has beyond its share of the limit, so a restarted or slow actor's share can move."""
+
+
+ACTOR_START_S = 300.0
+"""How long the actors may take to start (a cold node imports riskscope, a judge may load a model)."""
+RECENTLY_LOST_S = 10.0
+"""How long an actor that lost an item is avoided (while Ray restarts it), when another can take the item."""
+
+
+def import_ray() -> Any:
+    """Ray, or the one line that says how to get it (Ray is an extra, imported only when asked)."""
+    try:
+        import ray
+    except ImportError as exc:
+        raise ConfigError("the ray executor needs Ray: pip install 'riskscope[ray]'") from exc
+    return ray
+
+
+def check_ray_run(
+    chains: dict[str, AttackChain], agent_strategies: Mapping[str, EpisodeStrategy], target: Target | None
+) -> None:
+    """Refuse, before a run exists, what the Ray executor cannot run yet."""
+    episodes = sorted(spec for spec, chain in chains.items() if chain.episode is not None)
+    if episodes or agent_strategies:
+        what = ", ".join(episodes) if episodes else "agent or simulated-user cases"
+        raise ConfigError(
+            f"the ray executor does not run multi-turn or agent episodes yet ({what}): use --executor local"
+        )
+    if target is not None:
+        raise ConfigError("the ray executor builds its targets from the config in each worker; pass no target object")
+    import_ray()
+
+
+def throttles_of(response: Response) -> int:
+    """How many 429s this item met (each retried one, and a final one): what the driver's limiter hears."""
+    count = sum(1 for attempt in response.retries if attempt.kind is ErrorKind.RATE_LIMITED)
+    return count + (response.error is not None and response.error.kind is ErrorKind.RATE_LIMITED)
+
+
+class _CountOnlyGate(AdaptiveLimiter):
+    """A worker's gate: a fixed number of slots, never narrowed by a 429 (the driver owns the limit)."""
+
+    def on_throttle(self) -> None:
+        self.throttle_events += 1
+
+
+class RayWorker:
+    """One actor: the target and the judges built once, many items in flight (an async actor)."""
+
+    def __init__(self, config: RunConfig, slots: int) -> None:
+        from riskscope.judges import build_judge
+        from riskscope.runner._pipeline import build_chains
+
+        self._config = config
+        self._judges: dict[str, Judge] = {str(spec): build_judge(spec) for spec in config.judges}
+        self._chains = build_chains(config)
+        self._gate = _CountOnlyGate(slots)
+        self._policy = RetryPolicy(max_retries=config.target.max_retries)
+        self._redact = Redactor.for_target(config.target)
+        self._deadline_s = config.target.connect_timeout_s + 2 * config.target.read_timeout_s + 1.0
+        self._target: Target | None = None
+
+    async def process(self, item: ItemRow, known: Response | None) -> tuple[Response, dict[str, Verdict], bool]:
+        """Call the target for ``item`` (unless its answer is ``known``) and judge the answer.
+
+        Returns the response, the verdicts, and whether a call was made.
+        """
+        from riskscope.runner._pipeline import _judge_all
+
+        called = known is None
+        response = known
+        if response is None:
+            if self._target is None:
+                self._target = targets.get(self._config.target.name)(self._config.target)
+            response = await call_target(
+                self._target,
+                item.variant.messages,
+                self._config.decoding,
+                self._gate,
+                self._policy,
+                redact=self._redact,
+                deadline_s=self._deadline_s,
+            )
+        chain = self._chains.get(item.variant.attack) if item.variant.lineage else None
+        verdicts = await _judge_all(self._judges, item.variant.case, response, chain)
+        return response, verdicts, called
+
+    def pid(self) -> int:
+        """The worker process's id (tests kill it to prove a lost worker loses no item)."""
+        return os.getpid()
+
+    def cpu_s(self) -> float:
+        """This worker process's CPU seconds so far (the driver reports the pool's total)."""
+        return time.process_time()
+
+    def node(self) -> str:
+        """The id of the Ray node this actor runs on (tests check the pool spreads over nodes)."""
+        import ray
+
+        return str(ray.get_runtime_context().get_node_id())
+
+
+def _connect(ray: Any, executor: ExecutorConfig) -> bool:
+    """Join (or start) the cluster unless this process already has; True when we must shut it down."""
+    if ray.is_initialized():
+        return False
+    options: dict[str, Any] = {"log_to_driver": False, "logging_level": "WARNING"}
+    if executor.address is None:
+        options["include_dashboard"] = False
+    ray.init(address=executor.address, **options)
+    return True
+
+
+def _retryable_errors(ray: Any) -> tuple[type[BaseException], ...]:
+    """The Ray errors that mean "the worker, its node or the result was lost", not "the code raised"."""
+    names = ("RayActorError", "WorkerCrashedError", "NodeDiedError", "ObjectLostError", "OwnerDiedError")
+    return tuple(getattr(ray.exceptions, name) for name in names if hasattr(ray.exceptions, name))
+
+
+class RayDriver:
+    """The driver's side: pool of actors, one limiter, and the store's single writer."""
+
+    def __init__(
+        self,
+        config: RunConfig,
+        store: Store,
+        run: RunRecord,
+        judges: dict[str, Judge],
+        chains: dict[str, AttackChain],
+        limiter: AdaptiveLimiter,
+        progress: Progress,
+        stats: RunStats,
+        t0: float,
+    ) -> None:
+        self.config, self.store, self.run, self.judges, self.chains = config, store, run, judges, chains
+        self.limiter, self.progress, self.stats, self.t0 = limiter, progress, stats, t0
+        self.actors: list[Any] = []
+        self.loads: list[int] = []
+        self.lost_at: list[float] = []
+        self.reissued = 0
+
+    def _start_pool(self, ray: Any) -> None:
+        concurrency = self.config.target.concurrency
+        wanted = self.config.executor.actors or max(1, int(ray.cluster_resources().get("CPU", 1)))
+        count = min(wanted, concurrency)
+        slots = math.ceil(concurrency / count) + SLACK_PER_ACTOR
+        # No CPU reserved: the actors wait on the network, and a restarted one (its node died) must
+        # fit on any node left; a dead one restarts, its calls fail fast and the driver re-issues them.
+        remote = ray.remote(RayWorker)
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        nodes = sorted(node["NodeID"] for node in ray.nodes() if node.get("Alive"))
+        options: dict[str, Any] = {"num_cpus": 0, "max_concurrency": slots, "max_restarts": -1, "max_task_retries": 0}
+        # Named after the run (and this driver: a resumed run's old actors may still be reaped), so an
+        # operator (or a test) can find a run's workers on the cluster.
+        # Dealt over the nodes in turn; "soft" lets a restarted actor (its node died) go to any node left.
+        self.actors = [
+            remote.options(
+                name=f"riskscope-{self.run.id}-{os.getpid()}-{i}",
+                scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=nodes[i % len(nodes)], soft=True),
+                **options,
+            ).remote(self.config, slots)
+            for i in range(count)
+        ]
+        self.loads = [0] * count
+        self.lost_at = [-RECENTLY_LOST_S] * count
+        self.stats.extra.update({"ray_actors": float(count), "ray_slots_per_actor": float(slots)})
+
+    async def drive(self, pending: Iterable[ItemRow]) -> None:
+        """Run every pending item; raises on any way out but success (the caller records how it ended)."""
+        ray = import_ray()
+        started_here = _connect(ray, self.config.executor)
+        try:
+            self._start_pool(ray)
+            await self._ready()
+            await self._feed(ray, pending)
+            # What the workers cost (the benches' cost model): their processes' CPU, start-up included.
+            cpu = await asyncio.gather(*(actor.cpu_s.remote() for actor in self.actors))
+            self.stats.extra["ray_actor_cpu_s"] = float(sum(cpu))
+        finally:
+            for actor in self.actors:
+                ray.kill(actor)
+            self.stats.extra["ray_reissued"] = float(self.reissued)
+            self.progress.finish()
+            if started_here:
+                ray.shutdown()
+
+    async def _ready(self) -> None:
+        """Every actor built (target, judges), or the run fails with why: a worker node without
+        riskscope, or a bad judge there, is one reason, not every item UNASSESSED."""
+        try:
+            async with asyncio.timeout(ACTOR_START_S):
+                await asyncio.gather(*(actor.pid.remote() for actor in self.actors))
+        except TimeoutError:
+            raise RuntimeError(f"the Ray workers did not start within {ACTOR_START_S:g} s") from None
+        except Exception as exc:
+            raise RuntimeError(f"a Ray worker could not start: {exc}"[:500]) from exc
+
+    async def _feed(self, ray: Any, pending: Iterable[ItemRow]) -> None:
+        lost = _retryable_errors(ray)
+        queue = iter(pending)
+
+        async def feeder() -> None:
+            for item in queue:
+                known = self._known(item)
+                async with self.limiter:
+                    result = await self._dispatch(item, known, lost)
+                self._commit(item, known, result)
+
+        async def heartbeat() -> None:
+            while True:
+                await asyncio.sleep(HEARTBEAT_S)
+                self.store.heartbeat(self.run.id)
+
+        beating = asyncio.create_task(heartbeat())
+        try:
+            # One feeder per slot of the limit: the limiter, not the feeder count, bounds what is in flight.
+            await asyncio.gather(*(feeder() for _ in range(self.config.target.concurrency)))
+        finally:
+            beating.cancel()
+
+    def _pick(self) -> int:
+        """The least-loaded actor, avoiding one that lost an item lately (it is dead or restarting)."""
+        now = time.monotonic()
+        return min(
+            range(len(self.actors)),
+            key=lambda i: (now - self.lost_at[i] < RECENTLY_LOST_S, self.loads[i]),
+        )
+
+    def _known(self, item: ItemRow) -> Response | None:
+        """The item's answer when no call is needed: cached, or an attack that could not be built."""
+        cached = self.store.get_response(item.cache_key)
+        if cached is not None:
+            return cached.model_copy(update={"cached": True})
+        from riskscope.runner._pipeline import _step_failure
+
+        failed = _step_failure(self.chains, item)
+        if failed is None:
+            return None
+        response = failed.response()  # UNASSESSED, never sent: committed now, judged by a worker
+        self.store.put_response(self.run.id, item.item_id, item.cache_key, response)
+        return response
+
+    async def _dispatch(
+        self, item: ItemRow, known: Response | None, lost: tuple[type[BaseException], ...]
+    ) -> tuple[Response, dict[str, Verdict], bool] | str:
+        """The item's result from a worker, re-issued once if its worker was lost; or why it was lost twice."""
+        errors: list[str] = []
+        for _attempt in range(2):
+            index = self._pick()
+            self.loads[index] += 1
+            try:
+                result: tuple[Response, dict[str, Verdict], bool] = await self.actors[index].process.remote(item, known)
+                return result
+            except lost as exc:
+                errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:200])
+                self.lost_at[index] = time.monotonic()
+                self.reissued += 1
+            finally:
+                self.loads[index] -= 1
+        return f"ray worker lost twice ({'; '.join(errors)})"
+
+    def _commit(
+        self, item: ItemRow, known: Response | None, result: tuple[Response, dict[str, Verdict], bool] | str
+    ) -> None:
+        from riskscope.runner._pipeline import commit_verdicts
+
+        stats = self.stats
+        if isinstance(result, str):  # no answer we can trust: UNASSESSED, and a resume tries it again
+            self.reissued -= 1  # the second loss was not re-issued
+            verdicts = {k: Verdict.unassessed(k, result, version=j.version) for k, j in self.judges.items()}
+            commit_verdicts(self.store, self.run.id, item.item_id, verdicts)
+            stats.failed += 1
+            self.progress.advance(cached=False, failed=True)
+            return
+        response, verdicts, called = result
+        if called:
+            # The 429s this item met, heard by the one limiter of the cluster.
+            for _ in range(throttles_of(response)):
+                self.limiter.on_throttle()
+            if response.ok:
+                self.limiter.on_success()
+            self.store.put_response(self.run.id, item.item_id, item.cache_key, response)
+            stats.called += 1
+            stats.failed += not response.ok
+        elif known is not None and known.cached:
+            stats.cached += 1
+        else:
+            stats.failed += 1
+        commit_verdicts(self.store, self.run.id, item.item_id, verdicts)
+        if stats.first_result_s is None:
+            stats.first_result_s = time.perf_counter() - self.t0
+        self.progress.advance(cached=response.cached, failed=not response.ok)
