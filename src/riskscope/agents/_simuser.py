@@ -30,7 +30,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from riskscope.agents._calls import ToolCall, parse_calls, tool_names
-from riskscope.agents._strategy import AGENT_SYSTEM, AgentCase, AgentStrategy, agent_case
+from riskscope.agents._strategy import AGENT_SYSTEM, AgentCase, AgentStrategy, agent_case, second_model
 from riskscope.core import EpisodeEnd, Message, Step, StepRequest, TestCase, stable_hash
 from riskscope.errors import ConfigError
 
@@ -164,10 +164,7 @@ class SimUserStrategy:
 
     def attacker_spec(self) -> str | dict[str, Any] | None:
         """The episode's second model: the user simulator (which also emulates tools, if any are emulated)."""
-        if self.simulator_key_env is None:
-            return self.simulator
-        name, _, arg = self.simulator.partition(":")
-        return {"name": name, "arg": arg, "api_key_env": self.simulator_key_env}
+        return second_model(self.simulator, self.simulator_key_env)
 
     def _agent(self, agent: AgentCase) -> AgentStrategy:
         spec = AgentStrategy.spec_of(agent)

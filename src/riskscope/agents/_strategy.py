@@ -141,6 +141,15 @@ def _environment(agent: AgentCase) -> Environment:
     return FunctionEnvironment(factory())
 
 
+def second_model(spec: str, key_env: str | None) -> str | dict[str, Any]:
+    """An episode's second model (emulator, user simulator) as the runner's slot takes it: the spec,
+    or with a hosted model's key the name of the env var holding it (the key itself is never stored)."""
+    if key_env is None:
+        return spec
+    name, _, arg = spec.partition(":")
+    return {"name": name, "arg": arg, "api_key_env": key_env}
+
+
 class AgentStrategy:
     """Plays agent cases that share an emulator and a round cap (one strategy per such pair)."""
 
@@ -168,10 +177,7 @@ class AgentStrategy:
 
     def attacker_spec(self) -> str | dict[str, Any] | None:
         """The episode's second model: the tool emulator."""
-        if self.emulator_key_env is None:
-            return self.emulator
-        name, _, arg = self.emulator.partition(":")
-        return {"name": name, "arg": arg, "api_key_env": self.emulator_key_env}
+        return second_model(self.emulator, self.emulator_key_env)
 
     def environment(self, agent: AgentCase) -> Environment:
         key = canonical_json(agent.identity())

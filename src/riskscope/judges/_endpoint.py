@@ -15,13 +15,14 @@ names; it is sent as a header and never logged or stored.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import Field
 
 from riskscope.config import PluginSpec, TargetConfig
-from riskscope.core import PluginOptions
+from riskscope.core import PluginOptions, Verdict
 from riskscope.errors import ConfigError, ErrorKind, TargetError
 from riskscope.targets import JsonEndpoint
 
@@ -137,6 +138,18 @@ class JudgeEndpoint:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+
+async def ask_for_verdict(
+    endpoint: JudgeEndpoint, body: dict[str, Any], name: str, version: str, read: Callable[[str], Verdict]
+) -> Verdict:
+    """One chat call of a rubric-style judge: the reply read by ``read``, or UNASSESSED with the
+    endpoint's error (a judge that could not be asked has said nothing either way)."""
+    try:
+        reply = await endpoint.chat(body)
+    except TargetError as exc:
+        return Verdict.unassessed(name, f"judge endpoint error ({exc.kind}): {exc.message}", version=version)
+    return read(reply.text)
 
 
 # -- response readers (pure) -------------------------------------------------------------------

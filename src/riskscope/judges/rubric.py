@@ -28,9 +28,9 @@ from pydantic import Field
 
 from riskscope.config import PluginSpec
 from riskscope.core import Outcome, Response, TestCase, Verdict
-from riskscope.errors import ConfigError, TargetError
+from riskscope.errors import ConfigError
 from riskscope.judges._base import judge, judge_options, unassessable
-from riskscope.judges._endpoint import EndpointOptions, JudgeEndpoint, endpoint_from_spec
+from riskscope.judges._endpoint import EndpointOptions, JudgeEndpoint, ask_for_verdict, endpoint_from_spec
 from riskscope.taxonomy import HAZARDS
 
 __all__ = [
@@ -223,13 +223,9 @@ class RubricJudge:
         if not response.text:
             return Verdict.unassessed(self.name, "tool calls only: the rubric grades text", version=self.version)
         prompt, body = self.request(case, response.text)
-        try:
-            reply = await self.endpoint.chat(body)
-        except TargetError as exc:
-            return Verdict.unassessed(
-                self.name, f"judge endpoint error ({exc.kind}): {exc.message}", version=self.version
-            )
-        return self.verdict(case, reply.text, prompt.nonce)
+        return await ask_for_verdict(
+            self.endpoint, body, self.name, self.version, lambda text: self.verdict(case, text, prompt.nonce)
+        )
 
     async def aclose(self) -> None:
         await self.endpoint.aclose()

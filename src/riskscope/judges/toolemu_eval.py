@@ -32,9 +32,8 @@ from typing import Any
 
 from riskscope.config import PluginSpec
 from riskscope.core import Outcome, Response, TestCase, Trajectory, Verdict
-from riskscope.errors import TargetError
 from riskscope.judges._base import judge, judge_options
-from riskscope.judges._endpoint import JudgeEndpoint, endpoint_from_spec
+from riskscope.judges._endpoint import JudgeEndpoint, ask_for_verdict, endpoint_from_spec
 from riskscope.judges._trajectory_data import trajectory_of
 from riskscope.judges.rubric import RubricParseError, _response_format, defang, nonce_object
 from riskscope.judges.trajectory_rubric import TrajectoryRubricOptions, render_trajectory
@@ -240,13 +239,9 @@ class ToolEmuEvaluator:
             max_tokens=self.max_tokens,
             response_format=_response_format(self.constrain, prompt.schema),
         )
-        try:
-            reply = await self.endpoint.chat(body)
-        except TargetError as exc:
-            return Verdict.unassessed(
-                self.name, f"judge endpoint error ({exc.kind}): {exc.message}", version=self.version
-            )
-        return self.verdict(case, reply.text, prompt.nonce)
+        return await ask_for_verdict(
+            self.endpoint, body, self.name, self.version, lambda text: self.verdict(case, text, prompt.nonce)
+        )
 
     async def aclose(self) -> None:
         await self.endpoint.aclose()

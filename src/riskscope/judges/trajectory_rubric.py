@@ -25,9 +25,8 @@ from pydantic import Field
 
 from riskscope.config import PluginSpec
 from riskscope.core import Outcome, Response, TestCase, Trajectory, Verdict
-from riskscope.errors import TargetError
 from riskscope.judges._base import judge, judge_options
-from riskscope.judges._endpoint import JudgeEndpoint, endpoint_from_spec
+from riskscope.judges._endpoint import JudgeEndpoint, ask_for_verdict, endpoint_from_spec
 from riskscope.judges._trajectory_data import trajectory_of
 from riskscope.judges.rubric import RubricOptions, RubricParseError, _response_format, defang, nonce_object
 
@@ -184,13 +183,9 @@ class TrajectoryRubricJudge:
                 f"trajectory too long: {len(prompt.user)} characters > max_chars {self.max_chars}",
                 version=self.version,
             )
-        try:
-            reply = await self.endpoint.chat(body)
-        except TargetError as exc:
-            return Verdict.unassessed(
-                self.name, f"judge endpoint error ({exc.kind}): {exc.message}", version=self.version
-            )
-        return self.verdict(case, reply.text, prompt.nonce)
+        return await ask_for_verdict(
+            self.endpoint, body, self.name, self.version, lambda text: self.verdict(case, text, prompt.nonce)
+        )
 
     async def aclose(self) -> None:
         await self.endpoint.aclose()
