@@ -138,8 +138,10 @@ def test_selection_in_run_config(tmp_path: Path) -> None:
 
 
 def test_default_selection_keeps_old_config_hashes() -> None:
-    """Runs stored before ``selection`` (and ``attacks``, ``no_base``) existed must still resume:
-    their hash is unchanged. The legacy dump is the config as it was: none of those fields."""
+    """Runs stored before ``selection`` (and ``attacks``, ``no_base``, ``executor``) existed must still
+    resume: their hash is unchanged. The legacy dump is the config as it was: none of those fields.
+    (``executor`` is never part of the identity: a run resumes on either executor.)"""
     config = RunConfig()
-    legacy = config.model_dump(mode="json", exclude={"store", "out", "selection", "attacks", "no_base"})
+    legacy = config.model_dump(mode="json", exclude={"store", "out", "selection", "attacks", "no_base", "executor"})
     assert config.config_hash() == stable_hash(legacy)
+    assert config.config_hash() == "15c6fe232a8aa641"  # the default config's hash before this session (819c41f)

@@ -56,6 +56,8 @@ SLACK_PER_ACTOR = 2
 """Slots an actor has beyond its share of the limit, so a restarted or slow actor's share can move."""
 
 
+PING_S = 5.0
+"""An actor that cannot say its pid in this long is not given a re-issue (its node may be gone)."""
 ACTOR_START_S = 300.0
 """How long the actors may take to start (a cold node imports riskscope, a judge may load a model)."""
 RECENTLY_LOST_S = 10.0
@@ -282,6 +284,25 @@ class RayDriver:
             key=lambda i: (now - self.lost_at[i] < RECENTLY_LOST_S, self.loads[i]),
         )
 
+    async def _live_actor(self, lost: tuple[type[BaseException], ...]) -> int:
+        """An actor that answers a ping, for a re-issue: when a node goes, it can take every actor
+        with it, and a re-issue sent before Ray has noticed would be lost with them. Ray restarts a
+        lost actor on a node left, so the ping waits for that (bounded by ``ACTOR_START_S``; past
+        it the re-issue goes to the least-bad actor and may be lost, which the caller reports)."""
+        deadline = time.monotonic() + ACTOR_START_S
+        not_live: tuple[type[BaseException], ...] = (TimeoutError, *lost)
+        while True:
+            index = self._pick()
+            try:
+                async with asyncio.timeout(PING_S):
+                    await self.actors[index].pid.remote()
+                return index
+            except not_live:
+                self.lost_at[index] = time.monotonic()
+            if time.monotonic() > deadline:
+                return index
+            await asyncio.sleep(0.2)
+
     def _known(self, item: ItemRow) -> Response | None:
         """The item's answer when no call is needed: cached, or an attack that could not be built."""
         cached = self.store.get_response(item.cache_key)
@@ -301,8 +322,8 @@ class RayDriver:
     ) -> tuple[Response, dict[str, Verdict], bool] | str:
         """The item's result from a worker, re-issued once if its worker was lost; or why it was lost twice."""
         errors: list[str] = []
-        for _attempt in range(2):
-            index = self._pick()
+        for attempt in range(2):
+            index = self._pick() if attempt == 0 else await self._live_actor(lost)
             self.loads[index] += 1
             try:
                 result: tuple[Response, dict[str, Verdict], bool] = await self.actors[index].process.remote(item, known)
