@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -346,8 +347,15 @@ def test_pair_streams_without_a_success_use_every_round_and_keep_the_best(tmp_pa
     second = [m for m in SEEN["attacker"] if "Approach 2" in m[0].content and len(m) > 2]
     assert len(second) == 1 and "part 1 of the story" in second[0][-1].content
     assert row.verdicts["fake-keyword"].outcome is Outcome.SAFE
-    assert row.response.metadata["episode"]["summary"].startswith("2 streams, 4 attempts, best score 0.25")
+    assert row.response.metadata["episode"]["summary"] == "2 streams, 4 attempts, best score 0.25 (stream 1)"
     assert len(store.steps(record.id, row.item.item_id)) == 12
+    # The report labels the attempts that were not the answer by stream and iteration, not as backtracks.
+    summary, rows = summarise(store, record.id)
+    html = render_html(summary, rows)
+    assert "Other attempts (PAIR" in html and "Backtracked" not in html
+    labels = re.findall(r'<span class="attempt">(stream \d, iteration \d)</span>', html)
+    # Stream 1's first attempt scored best (0.25): it is the answer, the other three are listed.
+    assert sorted(labels) == ["stream 1, iteration 2", "stream 2, iteration 1", "stream 2, iteration 2"]
     store.close()
 
 
