@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -177,6 +178,35 @@ def test_a_killed_worker_loses_nothing_and_counts_nothing_twice(
     assert len(sent) == N_ITEMS
     extra = sum(sent.values()) - N_ITEMS - sum(1 for i in range(N_ITEMS) if i % 50 == 7 or (i % 25 == 3))
     assert 0 <= extra <= 8 + 2 * 10  # at most the in-flight items (8 slots), with their own retries
+
+
+def test_the_driver_builds_no_target_its_workers_call_it(
+    cluster: None, server: CountingFaultServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workers build the target from the config; the driver builds none (an in-process model
+    would otherwise be loaded on the driver and never called). The same config run locally builds one."""
+    from riskscope.runner import _pipeline
+
+    built: list[str] = []
+    real_get = _pipeline.targets.get
+
+    def counting_get(name: str) -> Any:
+        factory = real_get(name)
+
+        def make(config: Any) -> Any:
+            built.append(name)
+            return factory(config)
+
+        return make
+
+    monkeypatch.setattr(_pipeline.targets, "get", counting_get)
+    suite = write_suite(tmp_path, n=20)
+    server.reset()
+    record, stats = run(make_config(suite, server.url, tmp_path / "ray.db", executor=_ray()))
+    assert record.status is RunStatus.COMPLETE and stats.called == 20
+    assert built == []
+    run(make_config(suite, server.url, tmp_path / "local.db"))
+    assert built == ["openai"]
 
 
 def test_ray_refuses_what_it_cannot_run_before_a_run_exists(cluster: None, tmp_path: Path) -> None:

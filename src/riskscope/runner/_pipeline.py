@@ -346,9 +346,12 @@ async def execute(
     items: Sequence[ItemRow] | PlannedItems = [] if rewriting else PlannedItems(config, cases, chains)
     if resume is not None:
         _check_resumable(store, resume)
-    own_target = target is None
-    the_target = make_target(config.target) if target is None else target
-    if needs_tools(cases) and not isinstance(the_target, ToolTarget):
+    # On Ray every worker builds its own target from the config: the driver builds none (an
+    # in-process model would otherwise be loaded here and never called).
+    on_ray = config.executor.name == "ray"
+    own_target = target is None and not on_ray
+    the_target: Target | None = None if on_ray else make_target(config.target) if target is None else target
+    if the_target is not None and needs_tools(cases) and not isinstance(the_target, ToolTarget):
         if own_target:
             await the_target.aclose()
         raise ConfigError(
@@ -358,7 +361,7 @@ async def execute(
     try:
         run = open_run(store, config, resume=resume, fresh=fresh)
     except BaseException:
-        if own_target:
+        if own_target and the_target is not None:
             await the_target.aclose()
         raise
     status, reason = RunStatus.INTERRUPTED, "interrupted before it finished"
@@ -379,7 +382,7 @@ async def execute(
             raise
         finally:
             store.set_status(run.id, status, reason=reason or None)
-            if own_target:
+            if own_target and the_target is not None:
                 await the_target.aclose()
             for built in judges.values():  # model judges hold an HTTP client to their server
                 closer = getattr(built, "aclose", None)
@@ -398,7 +401,7 @@ async def _drive(
     judges: dict[str, Judge],
     chains: dict[str, AttackChain],
     agent_strategies: dict[str, EpisodeStrategy],
-    the_target: Target,
+    the_target: Target | None,
     limiter: AdaptiveLimiter,
     progress: Progress,
     stats: RunStats,
@@ -431,6 +434,8 @@ async def _drive(
 
         await RayDriver(config, store, run, judges, chains, limiter, progress, stats, t0).drive(queue)
         return
+    if the_target is None:  # only a Ray run has no target here, and it has returned
+        raise RuntimeError("no target to call: the local executor needs one")
 
     # Judging runs beside the calls, not after each one: a worker hands its response on and makes
     # its next call at once, so a slow judge (a guard model behind HTTP) or the store's commits do
