@@ -27,10 +27,10 @@ import re
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from riskscope.agents._calls import ToolCall, parse_calls, tool_names
-from riskscope.agents._strategy import AGENT_SYSTEM, AgentCase, AgentStrategy, agent_case, second_model
+from riskscope.agents._strategy import AGENT_SYSTEM, AgentCase, AgentStrategy, agent_case, case_block, second_model
 from riskscope.core import EpisodeEnd, Message, Step, StepRequest, TestCase, stable_hash
 from riskscope.errors import ConfigError
 
@@ -86,14 +86,9 @@ class SimUserCase(BaseModel):
 
 def simuser_case(case: TestCase) -> SimUserCase | None:
     """The simulated-user settings of a case, or None; a bad block fails loudly naming case and field."""
-    raw = case.metadata.get("simuser")
-    if raw is None:
+    sim = case_block(case, "simuser", SimUserCase)
+    if sim is None:
         return None
-    try:
-        sim = SimUserCase.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ConfigError(f"case {case.id}: simuser {'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
     agent = agent_case(case)
     if (
         agent is not None

@@ -31,7 +31,7 @@ environment's initial state, which the emulator is shown), ``emulator_mode`` (``
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -93,16 +93,27 @@ class AgentCase(BaseModel):
         return data
 
 
-def agent_case(case: TestCase) -> AgentCase | None:
-    """The agent settings of a case, or None when it is not an agent case; a bad one fails loudly."""
-    raw = case.metadata.get("agent")
+_Block = TypeVar("_Block", bound=BaseModel)
+
+
+def case_block(case: TestCase, key: str, model: type[_Block]) -> _Block | None:
+    """A case's ``metadata[key]`` read as ``model``, or None when absent; a bad block is one
+    ConfigError naming the case, the block and the field (the agent and simuser blocks share this)."""
+    raw = case.metadata.get(key)
     if raw is None:
         return None
     try:
-        agent = AgentCase.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise ConfigError(f"case {case.id}: agent {'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
+        raise ConfigError(f"case {case.id}: {key} {'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
+
+
+def agent_case(case: TestCase) -> AgentCase | None:
+    """The agent settings of a case, or None when it is not an agent case; a bad one fails loudly."""
+    agent = case_block(case, "agent", AgentCase)
+    if agent is None:
+        return None
     if agent.environment.startswith("asb:") and not asb_available():
         raise ConfigError(
             f"case {case.id}: agent environment {agent.environment[:60]!r} needs the optional package "
