@@ -224,7 +224,7 @@ def _retryable_errors(ray: Any) -> tuple[type[BaseException], ...]:
     return tuple(getattr(ray.exceptions, name) for name in names if hasattr(ray.exceptions, name))
 
 
-_Job = tuple[ItemRow, "Response | None", "str | None"]
+_Job = tuple[ItemRow, Response | None, str | None]
 """An item on the driver while it is out: the item, its known answer, and why its first actor was
 lost (None until it has been)."""
 
