@@ -292,8 +292,13 @@ class RayDriver:
             # a process Ray had started before the run counts its idle life in it too).
             ready = await asyncio.gather(*(actor.cpu_s.remote() for actor in self.actors))
             await self._feed(ray, pending)
-            end = await asyncio.gather(*(actor.cpu_s.remote() for actor in self.actors))
-            spent = (after - before if after >= before else after for before, after in zip(ready, end, strict=True))
+            # An actor restarting (its worker was lost at the end) cannot say: its CPU is not counted.
+            end = await asyncio.gather(*(actor.cpu_s.remote() for actor in self.actors), return_exceptions=True)
+            spent = (
+                after - before if after >= before else after
+                for before, after in zip(ready, end, strict=True)
+                if isinstance(after, float)
+            )
             self.stats.extra["ray_actor_cpu_s"] = float(sum(spent))
             self.stats.extra["ray_actor_start_cpu_s"] = float(sum(ready))
         finally:
@@ -377,7 +382,7 @@ class RayDriver:
                         await self.limiter.__aexit__()
                 return
             except lost as exc:
-                self.lost_at[index] = time.monotonic()
+                self._lost(index)
                 self.loads[index] -= len(waiting)
                 error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:200]
                 again: list[_Job] = [(item, known, error) for item, known, first in waiting.values() if first is None]
@@ -404,6 +409,10 @@ class RayDriver:
             key=lambda i: (now - self.lost_at[i] < RECENTLY_LOST_S, self.loads[i]),
         )
 
+    def _lost(self, index: int) -> None:
+        """Actor ``index`` lost a call (its process or node died): avoid it while Ray restarts it."""
+        self.lost_at[index] = time.monotonic()
+
     async def _live_actor(self, lost: tuple[type[BaseException], ...]) -> int:
         """An actor that answers a ping, for a re-issue: when a node goes, it can take every actor
         with it, and a re-issue sent before Ray has noticed would be lost with them. Ray restarts a
@@ -418,7 +427,7 @@ class RayDriver:
                     await self.actors[index].pid.remote()
                 return index
             except not_live:
-                self.lost_at[index] = time.monotonic()
+                self._lost(index)
             if time.monotonic() > deadline:
                 return index
             await asyncio.sleep(0.2)
