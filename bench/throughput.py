@@ -21,9 +21,10 @@ N=10,000 at C=128. All traffic stays on 127.0.0.1.
 ``--executor ray`` (the ``ray`` extra) runs N=10,000 at C=128 and at C=512 on both executors, side
 by side in the same run: the local one, then the Ray one on a local Ray cluster this script starts
 (one actor per core). For Ray, ``cpu_ms_per_item`` is the CPU of every Ray process (driver, GCS,
-raylet and agents, measured from /proc; the actors as they report it) and
-``driver_cpu_ms_per_item`` the driver's alone; ``ray_start_s`` (cluster
-start-up, paid once per cluster, not per run) is left out of the wall time.
+raylet and agents, measured from /proc; the actors from ready to the end of the run, as they
+report it) and ``driver_cpu_ms_per_item`` the driver's alone; ``ray_actor_start_cpu_s`` (the
+actors' CPU until ready) is left out of it, and ``ray_start_s`` (cluster start-up, paid once per
+cluster, not per run) out of the wall time.
 """
 
 from __future__ import annotations
@@ -147,8 +148,11 @@ def _warm_up() -> None:
 
 
 def _tree_cpu(skip: int) -> dict[int, float]:
-    """CPU seconds of this process and each live descendant but ``skip`` (the latency server), by
-    pid (Linux): the Ray executor's cost is spread over the driver, the GCS, the raylet and agents."""
+    """CPU seconds of this process and each live descendant but ``skip`` (the latency server) and
+    Ray's worker processes, by pid (Linux): the Ray executor's cost is spread over the driver, the
+    GCS, the raylet and agents. Worker processes (``ray::…``) are left out because the actors report
+    their own CPU: Ray may start an actor in a worker process it had started before the run, which
+    would count that actor twice."""
     children: dict[int, list[int]] = {}
     stats: dict[int, list[str]] = {}
     for entry in os.listdir("/proc"):
@@ -163,16 +167,23 @@ def _tree_cpu(skip: int) -> dict[int, float]:
     while todo:
         pid = todo.pop()
         fields = stats.get(pid)
-        if pid == skip or fields is None:
+        if pid == skip or fields is None or _is_ray_worker(pid):
             continue
         found[pid] = sum(int(v) for v in fields[11:13]) / os.sysconf("SC_CLK_TCK")  # utime, stime
         todo.extend(children.get(pid, []))
     return found
 
 
+def _is_ray_worker(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"ray::")
+    except OSError:
+        return False
+
+
 def _ray_cpu_s(before: dict[int, float], after: dict[int, float], actors_s: float) -> float:
     """The run's CPU on Ray: what the processes alive throughout (driver, GCS, raylet, agents) spent,
-    plus what the actors (started and killed within the run) report of themselves."""
+    plus what the actors report they spent from ready to the end of the run."""
     return sum(after[pid] - before[pid] for pid in before.keys() & after.keys()) + actors_s
 
 

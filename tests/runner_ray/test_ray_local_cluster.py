@@ -4,7 +4,7 @@ A 500-item run through the fault-injecting server (429s with Retry-After, 5xx th
 server that always fails) gives the same item ids and verdicts as the local executor, with more
 than one call in flight per actor; the executor is not part of the run's identity, so a run
 interrupted on one executor is resumed by the other; a worker killed mid-run (kill -9 of the actor's
-process) loses no item and counts none twice.
+process) loses no item and counts none twice, and an item lost twice is UNASSESSED with why.
 """
 
 from __future__ import annotations
@@ -94,6 +94,9 @@ def test_ray_run_equals_local_run_under_faults(cluster: None, server: CountingFa
     # 8 slots over 2 actors: more than 2 calls at once means an actor held several in flight.
     assert server.peak > 2
     assert ray_stats.extra["ray_actors"] == 2
+    # Items travel in batches: the first 8 fill the free slots before a call goes out, so there are
+    # fewer actor calls than items (and every result was still counted once, above).
+    assert ray_stats.extra["ray_batches"] < N_ITEMS
 
 
 def _interrupt_after(config: RunConfig, server: CountingFaultServer, requests: int) -> str:
@@ -268,3 +271,47 @@ def test_a_killed_driver_loses_nothing_committed_and_resume_calls_none_again(
     found = outcomes(db, record.id)
     assert len(found) == N_ITEMS and "pending" not in {verdict for verdict, _ in found.values()}
     assert_counted_once(db, record.id, N_ITEMS)  # nothing counted twice
+
+
+def test_an_item_lost_twice_is_unassessed_with_the_reason_and_nothing_of_it_committed(
+    cluster: None, server: CountingFaultServer, tmp_path: Path
+) -> None:
+    """An item whose call takes its worker down on the first issue and on the re-issue: UNASSESSED
+    with why, no call committed (a resume calls it again); the items of the same run are unharmed."""
+    kills: list[int] = []
+
+    def doom(messages: list[dict[str, Any]]) -> str:
+        """The server's answer to the doomed prompt, after it has killed every worker (kill -9)."""
+        for actor in ray.util.list_named_actors(all_namespaces=True):
+            if actor["name"].startswith("riskscope-"):
+                with contextlib.suppress(Exception):  # an actor of an earlier run, already gone
+                    handle = ray.get_actor(actor["name"], namespace=actor["namespace"])
+                    pid = ray.get(handle.pid.remote(), timeout=30)
+                    os.kill(pid, signal.SIGKILL)
+                    kills.append(pid)
+        return "Too late."
+
+    suite = tmp_path / "doom.jsonl"
+    prompts = [f"Question {i} scenario:ok" for i in range(5)] + ["The doomed question scenario:doom"]
+    suite.write_text("".join(f'{{"id": "d{i}", "prompt": "{p}", "hazard": "ncr"}}\n' for i, p in enumerate(prompts)))
+    server.reset()
+    server.scripts["doom"] = doom
+    try:  # one item in flight: only the doomed one is out when the workers die
+        record, stats = run(make_config(suite, server.url, tmp_path / "s.db", executor=_ray(), concurrency=1))
+    finally:
+        server.scripts.pop("doom")
+    assert len(kills) >= 2  # the first issue and the re-issue each took the workers down
+    assert record.status is RunStatus.COMPLETE
+    assert server.sent()["The doomed question scenario:doom"] == 2  # issued once, re-issued once
+    found = outcomes(tmp_path / "s.db", record.id)
+    doomed = [item_id for item_id, (verdict, _) in found.items() if verdict == "unassessed"]
+    assert len(found) == 6 and len(doomed) == 1
+    with Store(tmp_path / "s.db") as store:
+        [row] = [r for r in store.results(record.id) if r.item.item_id == doomed[0]]
+        journal = journal_per_item(tmp_path / "s.db", record.id)
+    assert row.item.variant.case.id == "d5"
+    reason = row.verdicts["refusal"].reason
+    assert reason is not None and reason.startswith("ray worker lost twice (")
+    assert row.response is None and doomed[0] not in journal  # nothing committed: a resume calls it again
+    assert set(journal.values()) == {1} and len(journal) == 5  # the others: one committed call each
+    assert stats.failed >= 1 and stats.extra["ray_reissued"] >= 1

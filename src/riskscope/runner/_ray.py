@@ -8,9 +8,12 @@ What runs where:
   only the items in flight, and a resume (local or on Ray) re-calls nothing committed.
 - **Actors** (``RayWorker``, one per CPU of the cluster unless ``executor.actors`` says otherwise)
   each build the target and the judges from the run's config and hold many items in flight at
-  once (async methods, ``max_concurrency`` slots each): an item is one actor call that makes the
-  target call (through the one call wrapper: retries, Retry-After, redaction, deadline) and judges
-  the answer, and returns both.
+  once. Items travel in **batches**: one actor call takes every item the driver has for that actor
+  at that moment, makes each item's target call (through the one call wrapper: retries,
+  Retry-After, redaction, deadline) and judges the answer, all concurrently, and streams the
+  results back as they complete (an async generator: each yield carries the results finished since
+  the last one). One remote call, one object and one reply per batch or chunk instead of per item
+  is most of what a Ray item cost (issue 16: measured in docs/scale.md).
 
 Backpressure and the one limit per target: the driver owns the run's ``AdaptiveLimiter`` and holds
 one of its slots for each item it has handed to an actor, so the whole cluster never has more than
@@ -18,12 +21,14 @@ one of its slots for each item it has handed to an actor, so the whole cluster n
 never shrink a limit of their own; they report how many 429s an item met with its result and the
 driver feeds them to its limiter (halving on a 429, growing back on success streaks), so the limit
 is the cluster's, not each worker's. Each actor also has a bounded number of slots, and the driver
-hands an item to the least-loaded actor.
+hands an item to the least-loaded actor. A slot is held from the item's hand-over until its result
+is committed, so a batch is never larger than the free slots.
 
-A dead worker or node: the Ray error of an item in flight on it (the actor restarts, on any node)
-makes the driver re-issue that item once; if the re-issue fails too, the item's verdicts are
-UNASSESSED with that reason and no response is committed, so a later resume tries it again. An item
-is committed once, by the driver, whichever attempt delivered it.
+A dead worker or node: the Ray error of a batch in flight on it (the actor restarts, on any node)
+makes the driver re-issue, once, the batch's items whose results had not arrived; if the re-issue
+fails too, those items' verdicts are UNASSESSED with that reason and no response is committed, so a
+later resume tries them again. An item is committed once, by the driver, whichever attempt
+delivered it.
 
 Multi-turn and agent episodes are not run on Ray yet: a run that has them is refused before it
 starts (one clean line), and runs with the local executor.
@@ -35,10 +40,10 @@ import asyncio
 import math
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from riskscope.core import EpisodeStrategy, ErrorKind, Response, RunRecord, Verdict
+from riskscope.core import EpisodeStrategy, ErrorKind, Response, RunRecord, Variant, Verdict
 from riskscope.errors import ConfigError
 from riskscope.store import HEARTBEAT_S, ItemRow, Store
 from riskscope.targets import AdaptiveLimiter, Redactor, RetryPolicy, Target, call_target, targets
@@ -94,6 +99,14 @@ def throttles_of(response: Response) -> int:
     return count + (response.error is not None and response.error.kind is ErrorKind.RATE_LIMITED)
 
 
+WireItem = tuple[int, Variant, Response | None]
+"""An item as a batch carries it: its place in the batch, its variant, and its known answer (or None).
+Only what the worker uses crosses the wire (not the item id, cache key or persona)."""
+WireResult = tuple[int, Response, dict[str, Verdict], bool]
+"""An item's result as a chunk carries it: its place in the batch, the response, the verdicts, and
+whether a call was made."""
+
+
 class _CountOnlyGate(AdaptiveLimiter):
     """A worker's gate: a fixed number of slots, never narrowed by a 429 (the driver owns the limit)."""
 
@@ -117,8 +130,45 @@ class RayWorker:
         self._deadline_s = config.target.connect_timeout_s + 2 * config.target.read_timeout_s + 1.0
         self._target: Target | None = None
 
-    async def process(self, item: ItemRow, known: Response | None) -> tuple[Response, dict[str, Verdict], bool]:
-        """Call the target for ``item`` (unless its answer is ``known``) and judge the answer.
+    async def run_batch(self, batch: list[WireItem]) -> AsyncIterator[list[WireResult]]:
+        """Call and judge every item of ``batch`` at once; yield the results as they complete.
+
+        Each yield is a list of the results finished since the last one (a chunk): one Ray object
+        per chunk, not per item. The items' own concurrency is bounded by this actor's gate (its
+        slots), and a cancelled batch (its driver gone) cancels its items.
+        """
+        finished: asyncio.Queue[WireResult | BaseException] = asyncio.Queue()
+
+        async def one(pos: int, variant: Variant, known: Response | None) -> None:
+            try:
+                response, verdicts, called = await self._process(variant, known)
+                finished.put_nowait((pos, response, verdicts, called))
+            except asyncio.CancelledError:
+                raise
+            except BaseException as exc:  # a bug, not a lost worker: the driver's run fails with it
+                finished.put_nowait(exc)
+
+        tasks = [asyncio.create_task(one(*wire)) for wire in batch]
+        try:
+            left = len(batch)
+            while left:
+                chunk: list[WireResult] = []
+                result = await finished.get()
+                while True:
+                    if isinstance(result, BaseException):
+                        raise result
+                    chunk.append(result)
+                    if finished.empty():
+                        break
+                    result = finished.get_nowait()
+                left -= len(chunk)
+                yield chunk
+        finally:
+            for task in tasks:
+                task.cancel()
+
+    async def _process(self, variant: Variant, known: Response | None) -> tuple[Response, dict[str, Verdict], bool]:
+        """Call the target for ``variant`` (unless its answer is ``known``) and judge the answer.
 
         Returns the response, the verdicts, and whether a call was made.
         """
@@ -131,15 +181,15 @@ class RayWorker:
                 self._target = targets.get(self._config.target.name)(self._config.target)
             response = await call_target(
                 self._target,
-                item.variant.messages,
+                variant.messages,
                 self._config.decoding,
                 self._gate,
                 self._policy,
                 redact=self._redact,
                 deadline_s=self._deadline_s,
             )
-        chain = self._chains.get(item.variant.attack) if item.variant.lineage else None
-        verdicts = await _judge_all(self._judges, item.variant.case, response, chain)
+        chain = self._chains.get(variant.attack) if variant.lineage else None
+        verdicts = await _judge_all(self._judges, variant.case, response, chain)
         return response, verdicts, called
 
     def pid(self) -> int:
@@ -174,6 +224,11 @@ def _retryable_errors(ray: Any) -> tuple[type[BaseException], ...]:
     return tuple(getattr(ray.exceptions, name) for name in names if hasattr(ray.exceptions, name))
 
 
+_Job = tuple[ItemRow, Response | None, str | None]
+"""An item on the driver while it is out: the item, its known answer, and why its first actor was
+lost (None until it has been)."""
+
+
 class RayDriver:
     """The driver's side: pool of actors, one limiter, and the store's single writer."""
 
@@ -193,8 +248,10 @@ class RayDriver:
         self.limiter, self.progress, self.stats, self.t0 = limiter, progress, stats, t0
         self.actors: list[Any] = []
         self.loads: list[int] = []
+        self.outboxes: list[list[_Job]] = []
         self.lost_at: list[float] = []
         self.reissued = 0
+        self.batches = self.chunks = 0  # actor calls and result chunks: the bench's items per call
 
     def _start_pool(self, ray: Any) -> None:
         concurrency = self.config.target.concurrency
@@ -230,14 +287,25 @@ class RayDriver:
         try:
             self._start_pool(ray)
             await self._ready()
+            # What the workers cost (the benches' cost model): their processes' CPU from ready to the
+            # end (a restarted one's whole life), and apart what they spent until ready (start-up;
+            # a process Ray had started before the run counts its idle life in it too).
+            ready = await asyncio.gather(*(actor.cpu_s.remote() for actor in self.actors))
             await self._feed(ray, pending)
-            # What the workers cost (the benches' cost model): their processes' CPU, start-up included.
-            cpu = await asyncio.gather(*(actor.cpu_s.remote() for actor in self.actors))
-            self.stats.extra["ray_actor_cpu_s"] = float(sum(cpu))
+            # An actor restarting (its worker was lost at the end) cannot say: its CPU is not counted.
+            end = await asyncio.gather(*(actor.cpu_s.remote() for actor in self.actors), return_exceptions=True)
+            spent = (
+                after - before if after >= before else after
+                for before, after in zip(ready, end, strict=True)
+                if isinstance(after, float)
+            )
+            self.stats.extra["ray_actor_cpu_s"] = float(sum(spent))
+            self.stats.extra["ray_actor_start_cpu_s"] = float(sum(ready))
         finally:
             for actor in self.actors:
                 ray.kill(actor)
             self.stats.extra["ray_reissued"] = float(self.reissued)
+            self.stats.extra.update({"ray_batches": float(self.batches), "ray_chunks": float(self.chunks)})
             self.progress.finish()
             if started_here:
                 ray.shutdown()
@@ -254,15 +322,16 @@ class RayDriver:
             raise RuntimeError(f"a Ray worker could not start: {exc}"[:500]) from exc
 
     async def _feed(self, ray: Any, pending: Iterable[ItemRow]) -> None:
-        lost = _retryable_errors(ray)
-        queue = iter(pending)
+        """Hand every pending item to an actor, one limiter slot each, in batches per actor.
 
-        async def feeder() -> None:
-            for item in queue:
-                known = self._known(item)
-                async with self.limiter:
-                    result = await self._dispatch(item, known, lost)
-                self._commit(item, known, result)
+        One loop takes the items in order: it reads the item's known answer, waits for a slot of
+        the limiter, and puts the item in the outbox of the least-loaded actor. An outbox is sent as
+        one batch once the loop yields (it waits for a slot, or the event loop runs a callback), so
+        a batch holds what piled up meanwhile: at the start up to ``concurrency`` items, then about
+        as many as the last chunk of results freed.
+        """
+        lost = _retryable_errors(ray)
+        self.outboxes = [[] for _ in self.actors]
 
         async def heartbeat() -> None:
             while True:
@@ -271,10 +340,66 @@ class RayDriver:
 
         beating = asyncio.create_task(heartbeat())
         try:
-            # One feeder per slot of the limit: the limiter, not the feeder count, bounds what is in flight.
-            await asyncio.gather(*(feeder() for _ in range(self.config.target.concurrency)))
+            async with asyncio.TaskGroup() as batches:  # a batch that fails for a bug fails the run
+
+                def send(index: int) -> None:
+                    jobs, self.outboxes[index] = self.outboxes[index], []
+                    if jobs:
+                        batches.create_task(self._run_batch(index, jobs, lost))
+
+                loop = asyncio.get_running_loop()
+                for item in pending:
+                    known = self._known(item)
+                    await self.limiter.__aenter__()  # released once the item's result is committed
+                    index = self._pick()
+                    self.loads[index] += 1
+                    if not self.outboxes[index]:
+                        loop.call_soon(send, index)
+                    self.outboxes[index].append((item, known, None))
+                for index in range(len(self.actors)):  # the last batches, before the group can close
+                    send(index)
         finally:
             beating.cancel()
+
+    async def _run_batch(self, index: int, jobs: list[_Job], lost: tuple[type[BaseException], ...]) -> None:
+        """Send ``jobs`` to actor ``index`` as one call and commit each result as its chunk arrives;
+        if the actor is lost, re-issue the jobs still waiting once (to an actor that answers a ping),
+        and a job lost on its re-issue too ends UNASSESSED."""
+        while jobs:
+            waiting = dict(enumerate(jobs))
+            try:
+                stream = self.actors[index].run_batch.remote(
+                    [(pos, job[0].variant, job[1]) for pos, job in waiting.items()]
+                )
+                self.batches += 1
+                async for ref in stream:
+                    chunk: list[WireResult] = await ref
+                    self.chunks += 1
+                    for pos, response, verdicts, called in chunk:
+                        item, known, _ = waiting.pop(pos)
+                        self.loads[index] -= 1
+                        self._commit(item, known, (response, verdicts, called))
+                        await self.limiter.__aexit__()
+                return
+            except lost as exc:
+                self._lost(index)
+                self.loads[index] -= len(waiting)
+                error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:200]
+                again: list[_Job] = [(item, known, error) for item, known, first in waiting.values() if first is None]
+                for item, known, first in waiting.values():
+                    if first is not None:  # lost twice: no answer we can trust
+                        self._commit(item, known, f"ray worker lost twice ({first}; {error})")
+                        await self.limiter.__aexit__()
+                jobs = again
+                if jobs:
+                    self.reissued += len(jobs)
+                    index = await self._live_actor(lost)
+                    self.loads[index] += len(jobs)
+            except BaseException:
+                self.loads[index] -= len(waiting)
+                for _ in waiting:
+                    await self.limiter.__aexit__()
+                raise
 
     def _pick(self) -> int:
         """The least-loaded actor, avoiding one that lost an item lately (it is dead or restarting)."""
@@ -283,6 +408,10 @@ class RayDriver:
             range(len(self.actors)),
             key=lambda i: (now - self.lost_at[i] < RECENTLY_LOST_S, self.loads[i]),
         )
+
+    def _lost(self, index: int) -> None:
+        """Actor ``index`` lost a call (its process or node died): avoid it while Ray restarts it."""
+        self.lost_at[index] = time.monotonic()
 
     async def _live_actor(self, lost: tuple[type[BaseException], ...]) -> int:
         """An actor that answers a ping, for a re-issue: when a node goes, it can take every actor
@@ -298,7 +427,7 @@ class RayDriver:
                     await self.actors[index].pid.remote()
                 return index
             except not_live:
-                self.lost_at[index] = time.monotonic()
+                self._lost(index)
             if time.monotonic() > deadline:
                 return index
             await asyncio.sleep(0.2)
@@ -317,25 +446,6 @@ class RayDriver:
         self.store.put_response(self.run.id, item.item_id, item.cache_key, response)
         return response
 
-    async def _dispatch(
-        self, item: ItemRow, known: Response | None, lost: tuple[type[BaseException], ...]
-    ) -> tuple[Response, dict[str, Verdict], bool] | str:
-        """The item's result from a worker, re-issued once if its worker was lost; or why it was lost twice."""
-        errors: list[str] = []
-        for attempt in range(2):
-            index = self._pick() if attempt == 0 else await self._live_actor(lost)
-            self.loads[index] += 1
-            try:
-                result: tuple[Response, dict[str, Verdict], bool] = await self.actors[index].process.remote(item, known)
-                return result
-            except lost as exc:
-                errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:200])
-                self.lost_at[index] = time.monotonic()
-                self.reissued += 1
-            finally:
-                self.loads[index] -= 1
-        return f"ray worker lost twice ({'; '.join(errors)})"
-
     def _commit(
         self, item: ItemRow, known: Response | None, result: tuple[Response, dict[str, Verdict], bool] | str
     ) -> None:
@@ -343,7 +453,6 @@ class RayDriver:
 
         stats = self.stats
         if isinstance(result, str):  # no answer we can trust: UNASSESSED, and a resume tries it again
-            self.reissued -= 1  # the second loss was not re-issued
             verdicts = {k: Verdict.unassessed(k, result, version=j.version) for k, j in self.judges.items()}
             commit_verdicts(self.store, self.run.id, item.item_id, verdicts)
             stats.failed += 1
