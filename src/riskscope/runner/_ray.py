@@ -25,8 +25,9 @@ makes the driver re-issue that item once; if the re-issue fails too, the item's 
 UNASSESSED with that reason and no response is committed, so a later resume tries it again. An item
 is committed once, by the driver, whichever attempt delivered it.
 
-Multi-turn and agent episodes are not run on Ray yet: a run that has them is refused before it
-starts (one clean line), and runs with the local executor.
+Multi-turn attacks and agent episodes run as one unit on one actor, which streams each step back
+for the driver to commit as it lands (``riskscope.runner._ray_episodes``; the hook here is
+``RayWorker.episode`` and one branch in the driver's feeder).
 """
 
 from __future__ import annotations
@@ -35,10 +36,10 @@ import asyncio
 import math
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from riskscope.core import EpisodeStrategy, ErrorKind, Response, RunRecord, Verdict
+from riskscope.core import EpisodeStrategy, ErrorKind, Response, RunRecord, Step, Verdict
 from riskscope.errors import ConfigError
 from riskscope.store import HEARTBEAT_S, ItemRow, Store
 from riskscope.targets import AdaptiveLimiter, Redactor, RetryPolicy, Target, call_target, targets
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from riskscope.config import ExecutorConfig, RunConfig
     from riskscope.judges import Judge
     from riskscope.runner._pipeline import RunStats
+    from riskscope.runner._ray_episodes import EpisodeHost, Event
     from riskscope.runner.progress import Progress
 
 __all__ = ["RayDriver", "RayWorker", "check_ray_run", "import_ray"]
@@ -76,13 +78,7 @@ def import_ray() -> Any:
 def check_ray_run(
     chains: dict[str, AttackChain], agent_strategies: Mapping[str, EpisodeStrategy], target: Target | None
 ) -> None:
-    """Refuse, before a run exists, what the Ray executor cannot run yet."""
-    episodes = sorted(spec for spec, chain in chains.items() if chain.episode is not None)
-    if episodes or agent_strategies:
-        what = ", ".join(episodes) if episodes else "agent or simulated-user cases"
-        raise ConfigError(
-            f"the ray executor does not run multi-turn or agent episodes yet ({what}): use --executor local"
-        )
+    """Refuse, before a run exists, what the Ray executor cannot run (episodes it runs: see ``_ray_episodes``)."""
     if target is not None:
         raise ConfigError("the ray executor builds its targets from the config in each worker; pass no target object")
     import_ray()
@@ -116,6 +112,7 @@ class RayWorker:
         self._redact = Redactor.for_target(config.target)
         self._deadline_s = config.target.connect_timeout_s + 2 * config.target.read_timeout_s + 1.0
         self._target: Target | None = None
+        self._episodes: EpisodeHost | None = None
 
     async def process(self, item: ItemRow, known: Response | None) -> tuple[Response, dict[str, Verdict], bool]:
         """Call the target for ``item`` (unless its answer is ``known``) and judge the answer.
@@ -141,6 +138,23 @@ class RayWorker:
         chain = self._chains.get(item.variant.attack) if item.variant.lineage else None
         verdicts = await _judge_all(self._judges, item.variant.case, response, chain)
         return response, verdicts, called
+
+    async def episode(self, item: ItemRow, committed: list[Step], token: str) -> AsyncIterator[Event]:
+        """Play one episode from its ``committed`` steps, streaming each step to the driver (a Ray
+        streaming generator: the driver commits every event as it lands and acknowledges it)."""
+        from riskscope.runner._ray_episodes import EpisodeHost
+
+        if self._target is None:
+            self._target = targets.get(self._config.target.name)(self._config.target)
+        if self._episodes is None:
+            self._episodes = EpisodeHost(self._config, self._target, self._gate, self._judges, self._chains)
+        async for event in self._episodes.play(item, committed, token):
+            yield event
+
+    async def ack(self, token: str, count: int) -> None:
+        """The driver has committed ``count`` events of the episode call ``token``."""
+        if self._episodes is not None:
+            await self._episodes.ack(token, count)
 
     def pid(self) -> int:
         """The worker process's id (tests kill it to prove a lost worker loses no item)."""
@@ -232,8 +246,9 @@ class RayDriver:
             await self._ready()
             await self._feed(ray, pending)
             # What the workers cost (the benches' cost model): their processes' CPU, start-up included.
-            cpu = await asyncio.gather(*(actor.cpu_s.remote() for actor in self.actors))
-            self.stats.extra["ray_actor_cpu_s"] = float(sum(cpu))
+            # An actor restarting (its worker was lost at the end) cannot say: its CPU is not counted.
+            cpu = await asyncio.gather(*(actor.cpu_s.remote() for actor in self.actors), return_exceptions=True)
+            self.stats.extra["ray_actor_cpu_s"] = float(sum(c for c in cpu if isinstance(c, float)))
         finally:
             for actor in self.actors:
                 ray.kill(actor)
@@ -254,11 +269,18 @@ class RayDriver:
             raise RuntimeError(f"a Ray worker could not start: {exc}"[:500]) from exc
 
     async def _feed(self, ray: Any, pending: Iterable[ItemRow]) -> None:
+        from riskscope.runner._ray_episodes import RayEpisodes
+
         lost = _retryable_errors(ray)
         queue = iter(pending)
+        episodes = RayEpisodes(self)
 
         async def feeder() -> None:
             for item in queue:
+                if episodes.pending(item):  # one unit on one actor, each step committed as it lands
+                    async with self.limiter:
+                        await episodes.play(item, lost)
+                    continue
                 known = self._known(item)
                 async with self.limiter:
                     result = await self._dispatch(item, known, lost)
