@@ -182,9 +182,31 @@ def _connect(ray: Any, executor: ExecutorConfig) -> bool:
     return True
 
 
+def _alive_nodes(ray: Any) -> list[str]:
+    """The ids of the cluster's alive nodes (sorted)."""
+    return sorted(node["NodeID"] for node in ray.nodes() if node.get("Alive"))
+
+
+def deal_over_nodes(cpus: Mapping[str, float], count: int) -> list[str]:
+    """``count`` actors dealt over the nodes in proportion to their CPUs, in turn (A:2, B:1 gives
+    A, B, A, A, B, A, ...); nodes without CPUs (a KubeRay head) only when no node has any."""
+    nodes = sorted(cpus)
+    rounds = max((int(c) for c in cpus.values()), default=0)
+    order = [node for r in range(rounds) for node in nodes if cpus[node] > r] or nodes
+    return [order[i % len(order)] for i in range(count)]
+
+
 def _retryable_errors(ray: Any) -> tuple[type[BaseException], ...]:
     """The Ray errors that mean "the worker, its node or the result was lost", not "the code raised"."""
-    names = ("RayActorError", "WorkerCrashedError", "NodeDiedError", "ObjectLostError", "OwnerDiedError")
+    # ActorUnschedulableError: a pinned actor whose node is gone (``RayDriver._lost`` replaces it).
+    names = (
+        "RayActorError",
+        "ActorUnschedulableError",
+        "WorkerCrashedError",
+        "NodeDiedError",
+        "ObjectLostError",
+        "OwnerDiedError",
+    )
     return tuple(getattr(ray.exceptions, name) for name in names if hasattr(ray.exceptions, name))
 
 
@@ -206,6 +228,10 @@ class RayDriver:
         self.config, self.store, self.run, self.judges, self.chains = config, store, run, judges, chains
         self.limiter, self.progress, self.stats, self.t0 = limiter, progress, stats, t0
         self.actors: list[Any] = []
+        self.actor_nodes: list[str] = []
+        self.replaced = 0
+        self._ray: Any = None
+        self._slots = 0
         self.loads: list[int] = []
         self.lost_at: list[float] = []
         self.reissued = 0
@@ -215,27 +241,51 @@ class RayDriver:
         wanted = self.config.executor.actors or max(1, int(ray.cluster_resources().get("CPU", 1)))
         count = min(wanted, concurrency)
         slots = math.ceil(concurrency / count) + SLACK_PER_ACTOR
-        # No CPU reserved: the actors wait on the network, and a restarted one (its node died) must
-        # fit on any node left; a dead one restarts, its calls fail fast and the driver re-issues them.
-        remote = ray.remote(RayWorker)
-        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-
-        nodes = sorted(node["NodeID"] for node in ray.nodes() if node.get("Alive"))
-        options: dict[str, Any] = {"num_cpus": 0, "max_concurrency": slots, "max_restarts": -1, "max_task_retries": 0}
-        # Named after the run (and this driver: a resumed run's old actors may still be reaped), so an
-        # operator (or a test) can find a run's workers on the cluster.
-        # Dealt over the nodes in turn; "soft" lets a restarted actor (its node died) go to any node left.
-        self.actors = [
-            remote.options(
-                name=f"riskscope-{self.run.id}-{os.getpid()}-{i}",
-                scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=nodes[i % len(nodes)], soft=True),
-                **options,
-            ).remote(self.config, slots)
-            for i in range(count)
-        ]
+        # No CPU reserved: the actors wait on the network, and a replacement (its node died) must fit
+        # on any node left; a dead one restarts, its calls fail fast and the driver re-issues them.
+        self._ray, self._slots = ray, slots
+        cpus = {node["NodeID"]: float(node["Resources"].get("CPU", 0)) for node in ray.nodes() if node.get("Alive")}
+        # Dealt over the alive nodes by their CPUs, each actor *pinned* (a hard NodeAffinity): a soft
+        # one was not honoured (Ray put both actors of a two-node pool on one node in most runs). A
+        # pinned actor restarts on its node when its process dies; when its node is gone, ``_lost``
+        # replaces it by one on a node left.
+        self.actor_nodes = deal_over_nodes(cpus, count)
+        self.actors = [self._spawn(i, node) for i, node in enumerate(self.actor_nodes)]
+        self.replaced = 0
         self.loads = [0] * count
         self.lost_at = [-RECENTLY_LOST_S] * count
         self.stats.extra.update({"ray_actors": float(count), "ray_slots_per_actor": float(slots)})
+
+    def _spawn(self, index: int, node: str) -> Any:
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        # Named after the run (and this driver: a resumed run's old actors may still be reaped), so an
+        # operator (or a test) can find a run's workers on the cluster; a replacement gets a new name.
+        name = f"riskscope-{self.run.id}-{os.getpid()}-{index}" + (f"r{self.replaced}" if self.actors else "")
+        return (
+            self._ray.remote(RayWorker)
+            .options(
+                name=name,
+                scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=node, soft=False),
+                num_cpus=0,
+                max_concurrency=self._slots,
+                max_restarts=-1,
+                max_task_retries=0,
+            )
+            .remote(self.config, self._slots)
+        )
+
+    def _lost(self, index: int) -> None:
+        """Actor ``index`` lost a call: avoid it for a while, and replace it if its node is gone (a
+        pinned actor cannot restart elsewhere) by one pinned to the alive node with fewest actors."""
+        self.lost_at[index] = time.monotonic()
+        alive = _alive_nodes(self._ray)
+        if self.actor_nodes[index] in alive or not alive:
+            return
+        node = min(alive, key=lambda n: (self.actor_nodes.count(n), n))
+        self._ray.kill(self.actors[index], no_restart=True)
+        self.replaced += 1
+        self.actors[index], self.actor_nodes[index] = self._spawn(index, node), node
 
     async def drive(self, pending: Iterable[ItemRow]) -> None:
         """Run every pending item; raises on any way out but success (the caller records how it ended)."""
@@ -253,6 +303,7 @@ class RayDriver:
             for actor in self.actors:
                 ray.kill(actor)
             self.stats.extra["ray_reissued"] = float(self.reissued)
+            self.stats.extra["ray_replaced"] = float(self.replaced)
             self.progress.finish()
             if started_here:
                 ray.shutdown()
@@ -320,7 +371,7 @@ class RayDriver:
                     await self.actors[index].pid.remote()
                 return index
             except not_live:
-                self.lost_at[index] = time.monotonic()
+                self._lost(index)
             if time.monotonic() > deadline:
                 return index
             await asyncio.sleep(0.2)
@@ -352,7 +403,7 @@ class RayDriver:
                 return result
             except lost as exc:
                 errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:200])
-                self.lost_at[index] = time.monotonic()
+                self._lost(index)
                 self.reissued += 1
             finally:
                 self.loads[index] -= 1

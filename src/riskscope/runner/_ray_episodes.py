@@ -257,7 +257,7 @@ class RayEpisodes:
                 raise RuntimeError(f"the worker's stream of episode {item.item_id} ended without its outcome")
             except lost as exc:
                 errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:200])
-                driver.lost_at[index] = time.monotonic()
+                driver._lost(index)
                 driver.reissued += 1
             finally:
                 driver.loads[index] -= 1
