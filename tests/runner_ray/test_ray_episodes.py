@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "targets"))
 sys.path.insert(0, str(Path(__file__).parents[1] / "attacks"))
 sys.path.insert(0, str(Path(__file__).parents[1] / "agents"))
 from _fault_server import FaultServer
-from _ray_fixtures import run, short_temp_dir
+from _ray_fixtures import local_ray_cluster, run
 from _scripted import attacker_reply, target_reply
 from _scripted_agent import LOOKUP, agent_reply, emulator_reply
 
@@ -53,12 +53,8 @@ CALLS_PER_CONVERSATION = 10
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[None]:
-    with short_temp_dir() as temp:
-        ray.init(num_cpus=2, include_dashboard=False, _temp_dir=temp, log_to_driver=False, logging_level="WARNING")
-        try:
-            yield
-        finally:
-            ray.shutdown()
+    with local_ray_cluster():
+        yield
 
 
 @pytest.fixture

@@ -28,10 +28,10 @@ from _ray_fixtures import (
     CountingFaultServer,
     assert_counted_once,
     journal_per_item,
+    local_ray_cluster,
     make_config,
     outcomes,
     run,
-    short_temp_dir,
     write_suite,
 )
 
@@ -48,12 +48,8 @@ pytestmark = pytest.mark.slow  # a Ray cluster (~10 s to start) and a few 500-it
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[None]:
-    with short_temp_dir() as temp:
-        ray.init(num_cpus=2, include_dashboard=False, _temp_dir=temp, log_to_driver=False, logging_level="WARNING")
-        try:
-            yield
-        finally:
-            ray.shutdown()
+    with local_ray_cluster():
+        yield
 
 
 @pytest.fixture(scope="module")
