@@ -64,6 +64,7 @@ def server() -> Iterator[FaultServer]:
     served.scripts["wary_target"] = lambda messages: target_reply(messages, {2: 1})
     served.scripts["agent"] = agent_reply
     served.scripts["emulator"] = emulator_reply
+    served.scripts["open_target"] = lambda messages: target_reply(messages, {})
     served.scripts["sim_user"] = _sim_user
     served.scripts["sim_agent"] = _sim_agent
     served.script_delay_s = 0.02
@@ -175,6 +176,14 @@ def _config(kind: str, folder: Path, server: FaultServer, db: Path, executor: An
             "attacks": [f"crescendo:turns=4,backtracks=2,attacker={attacker},judge=refusal"],
             "no_base": True,
         }
+    elif kind == "pair":  # parallel streams: steps land (and take their indices) in any order
+        attacker = f"openai:m@{server.scenario_url('red_attacker')}"
+        body |= {
+            "suites": [f"jsonl:{_conversation_suite(folder)}"],
+            "target": {"name": "openai", "arg": f"m@{server.scenario_url('open_target')}"},
+            "attacks": [f"pair:streams=2,depth=2,attacker={attacker},judge=refusal"],
+            "no_base": True,
+        }
     elif kind == "simuser":
         body |= {
             "suites": [f"jsonl:{_simuser_suite(folder, server)}"],
@@ -193,8 +202,10 @@ def _ray(actors: int = 2) -> dict[str, Any]:
     return {"name": "ray", "actors": actors}
 
 
-def _snapshot(db: Path, run_id: str) -> dict[str, Any]:
-    """item id -> its verdict, answer, episode summary and every committed step (what a report shows)."""
+def _snapshot(db: Path, run_id: str, *, landing_order: bool = False) -> dict[str, Any]:
+    """item id -> its verdict, answer, episode summary and every committed step (what a report shows).
+    With ``landing_order`` (PAIR's parallel streams: a step's index is when it landed), the steps are
+    compared as a set, without their indices."""
     with Store(db) as store:
         found: dict[str, Any] = {}
         for row in store.results(run_id):
@@ -210,6 +221,9 @@ def _snapshot(db: Path, run_id: str) -> dict[str, Any]:
                 )
                 for s in store.steps(run_id, row.item.item_id)
             ]
+            if landing_order:
+                # Without the index and the ``about`` (an index) of each step: the rest of it.
+                steps = sorted(json.dumps([kind, m, r, n, v], sort_keys=True) for _, kind, m, r, n, _, v in steps)
             verdict = row.verdicts["refusal"]
             answer = None if row.response is None else row.response.text
             summary = None if row.response is None else row.response.metadata.get("episode", {}).get("summary")
@@ -226,7 +240,7 @@ def _journal(db: Path, run_id: str) -> dict[str, int]:
         return counts
 
 
-@pytest.mark.parametrize("kind", ["crescendo", "agent", "simuser"])
+@pytest.mark.parametrize("kind", ["crescendo", "pair", "agent", "simuser"])
 def test_ray_episodes_equal_local_episodes(cluster: None, server: FaultServer, tmp_path: Path, kind: str) -> None:
     local_run, local_stats = run(_config(kind, tmp_path, server, tmp_path / "local.db", "local"))
     local_sent = len(server.requests)
@@ -235,9 +249,13 @@ def test_ray_episodes_equal_local_episodes(cluster: None, server: FaultServer, t
     assert local_run.status is ray_run.status is RunStatus.COMPLETE
     assert ray_stats.extra["ray_actors"] == 2 and "ray_actors" not in local_stats.extra
     assert local_run.config_hash == ray_run.config_hash  # the executor is not part of the run's identity
-    local, on_ray = _snapshot(tmp_path / "local.db", local_run.id), _snapshot(tmp_path / "ray.db", ray_run.id)
+    order = kind == "pair"
+    local = _snapshot(tmp_path / "local.db", local_run.id, landing_order=order)
+    on_ray = _snapshot(tmp_path / "ray.db", ray_run.id, landing_order=order)
     assert on_ray == local  # same ids, steps, answers, summaries and verdicts
-    assert len(local) == {"crescendo": CONVERSATIONS, "agent": len(AGENT_CASES), "simuser": 3}[kind]
+    assert (
+        len(local) == {"crescendo": CONVERSATIONS, "pair": CONVERSATIONS, "agent": len(AGENT_CASES), "simuser": 3}[kind]
+    )
     assert all(steps for *_, steps in local.values())
     assert "unassessed" not in {verdict for verdict, *_ in local.values()}
     assert len(server.requests) == local_sent == ray_stats.called == local_stats.called
