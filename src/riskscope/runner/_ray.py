@@ -251,7 +251,6 @@ class RayDriver:
         # replaces it by one on a node left.
         self.actor_nodes = deal_over_nodes(cpus, count)
         self.actors = [self._spawn(i, node) for i, node in enumerate(self.actor_nodes)]
-        self.replaced = 0
         self.loads = [0] * count
         self.lost_at = [-RECENTLY_LOST_S] * count
         self.stats.extra.update({"ray_actors": float(count), "ray_slots_per_actor": float(slots)})
