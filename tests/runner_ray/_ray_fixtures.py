@@ -141,3 +141,18 @@ def short_temp_dir() -> Iterator[str]:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def local_ray_cluster(num_cpus: int = 2) -> Iterator[None]:
+    """A local Ray cluster for one test module (``ray.init``), shut down after."""
+    import ray
+
+    with short_temp_dir() as temp:
+        ray.init(
+            num_cpus=num_cpus, include_dashboard=False, _temp_dir=temp, log_to_driver=False, logging_level="WARNING"
+        )
+        try:
+            yield
+        finally:
+            ray.shutdown()

@@ -82,3 +82,12 @@ def test_a_local_run_never_imports_ray_and_a_ray_run_without_it_is_one_clean_lin
     )
     assert done.returncode == 0, done.stderr
     assert "refused: the ray executor needs Ray: pip install 'riskscope[ray]'" in done.stdout
+
+
+def test_the_pool_is_dealt_over_the_nodes_by_their_cpus() -> None:
+    from riskscope.runner._ray import deal_over_nodes
+
+    assert deal_over_nodes({"b": 1, "a": 1}, 2) == ["a", "b"]  # one actor per node, whatever the order
+    assert deal_over_nodes({"a": 2, "b": 1}, 6) == ["a", "b", "a", "a", "b", "a"]
+    assert deal_over_nodes({"head": 0, "w": 2}, 3) == ["w", "w", "w"]  # a CPU-less head runs none
+    assert deal_over_nodes({"head": 0}, 2) == ["head", "head"]  # unless no node has CPUs

@@ -28,10 +28,10 @@ from _ray_fixtures import (
     CountingFaultServer,
     assert_counted_once,
     journal_per_item,
+    local_ray_cluster,
     make_config,
     outcomes,
     run,
-    short_temp_dir,
     write_suite,
 )
 
@@ -48,12 +48,8 @@ pytestmark = pytest.mark.slow  # a Ray cluster (~10 s to start) and a few 500-it
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[None]:
-    with short_temp_dir() as temp:
-        ray.init(num_cpus=2, include_dashboard=False, _temp_dir=temp, log_to_driver=False, logging_level="WARNING")
-        try:
-            yield
-        finally:
-            ray.shutdown()
+    with local_ray_cluster():
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -213,11 +209,17 @@ def test_the_driver_builds_no_target_its_workers_call_it(
 
 
 def test_ray_refuses_what_it_cannot_run_before_a_run_exists(cluster: None, tmp_path: Path) -> None:
+    from riskscope.targets import targets
+
     suite = write_suite(tmp_path, n=3)
     config = make_config(suite, "http://127.0.0.1:9/v1", tmp_path / "s.db", executor="ray")
-    multi_turn = config.model_copy(update={"attacks": ("crescendo",)})
-    with pytest.raises(ConfigError, match="does not run multi-turn"):
-        run(multi_turn)
+    # Episodes run on Ray (test_ray_episodes.py); a target object cannot: each worker builds its own.
+    target = targets.get("openai")(config.target)
+    try:
+        with pytest.raises(ConfigError, match="pass no target object"):
+            run(config, target=target)
+    finally:
+        asyncio.run(target.aclose())
     with Store(tmp_path / "s.db") as store:
         assert store.list_runs() == []
 

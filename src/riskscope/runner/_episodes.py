@@ -29,9 +29,9 @@ committed as a step, so a finished episode replays exactly and resume repeats no
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
@@ -50,10 +50,10 @@ from riskscope.core import (
     stable_hash,
 )
 from riskscope.errors import ConfigError
-from riskscope.store import ItemRow, Store
+from riskscope.store import ItemRow
 from riskscope.targets import AdaptiveLimiter, Redactor, RetryPolicy, Target, build_target, call_target, targets
 
-__all__ = ["ATTACKER_DECODING", "MAX_STEPS", "EpisodeRunner", "ModelSlot", "check_strategy"]
+__all__ = ["ATTACKER_DECODING", "MAX_STEPS", "EpisodeRunner", "ModelSlot", "StepSink", "check_strategy"]
 
 MAX_STEPS = 400
 """A bound on any one episode's steps, whatever a (third-party) strategy does: a loop is a bug."""
@@ -63,6 +63,20 @@ same conversation asks the same questions."""
 TOOL_DECODING = Decoding(max_tokens=200, temperature=0.0, seed=0)
 """A tool emulator's decoding: greedy, so the same call in the same episode gets the same observation."""
 _SHOWN_CHARS = 2000
+
+
+class StepSink(Protocol):
+    """Where an episode's steps come from and go to: the store itself in a local run, or (on a Ray
+    worker) a stream that hands each step to the driver, the store's single writer, as it lands.
+    The episode loop is the same either way; only where a step is committed differs."""
+
+    def steps(self, run_id: str, item_id: str) -> list[Step]: ...
+
+    def put_step(self, run_id: str, item_id: str, step: Step) -> None: ...
+
+    def journal_failed_step(self, run_id: str, item_id: str, cache_key: str, response: Response) -> None: ...
+
+    def put_episode_result(self, cache_key: str, response: Response) -> None: ...
 
 
 @dataclass
@@ -157,7 +171,7 @@ def _step_summary(step: Step) -> dict[str, Any]:
 class EpisodeRunner:
     """Runs the episodes of one run invocation; built once, shared by the workers."""
 
-    store: Store
+    store: StepSink
     run_id: str
     target: ModelSlot
     decoding: Decoding
@@ -165,6 +179,9 @@ class EpisodeRunner:
     attackers: dict[str, ModelSlot] = field(default_factory=dict)
     built_judges: list[EpisodeJudge] = field(default_factory=list)
     replayed: int = 0
+    before_call: Callable[[], Awaitable[None]] | None = None
+    """Awaited before each model call: on a Ray worker, until the driver has committed every step so
+    far, so a lost driver costs at most the call in flight (as a local kill -9 does)."""
 
     def attacker(self, spec: str | dict[str, Any], strategy: str) -> ModelSlot:
         """The attacker model for a spec: the run's own target object when it is the same model
@@ -280,6 +297,8 @@ class EpisodeRunner:
         if tools:  # only then: the keys of steps without tools stay as they were
             keyed["tools"] = list(tools)
         key = stable_hash(keyed, 32)
+        if self.before_call is not None:
+            await self.before_call()
         response = await slot.call(request.messages, decoding, tools)
         if not response.ok:
             self.store.journal_failed_step(self.run_id, item.item_id, key, response)

@@ -30,8 +30,9 @@ fails too, those items' verdicts are UNASSESSED with that reason and no response
 later resume tries them again. An item is committed once, by the driver, whichever attempt
 delivered it.
 
-Multi-turn and agent episodes are not run on Ray yet: a run that has them is refused before it
-starts (one clean line), and runs with the local executor.
+Multi-turn attacks and agent episodes run as one unit on one actor, which streams each step back
+for the driver to commit as it lands (``riskscope.runner._ray_episodes``; the hook here is
+``RayWorker.episode`` and one branch in the driver's feeder).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from riskscope.core import EpisodeStrategy, ErrorKind, Response, RunRecord, Variant, Verdict
+from riskscope.core import EpisodeStrategy, ErrorKind, Response, RunRecord, Step, Variant, Verdict
 from riskscope.errors import ConfigError
 from riskscope.store import HEARTBEAT_S, ItemRow, Store
 from riskscope.targets import AdaptiveLimiter, Redactor, RetryPolicy, Target, call_target, targets
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
     from riskscope.config import ExecutorConfig, RunConfig
     from riskscope.judges import Judge
     from riskscope.runner._pipeline import RunStats
+    from riskscope.runner._ray_episodes import EpisodeHost, Event, RayEpisodes
     from riskscope.runner.progress import Progress
 
 __all__ = ["RayDriver", "RayWorker", "check_ray_run", "import_ray"]
@@ -81,13 +83,7 @@ def import_ray() -> Any:
 def check_ray_run(
     chains: dict[str, AttackChain], agent_strategies: Mapping[str, EpisodeStrategy], target: Target | None
 ) -> None:
-    """Refuse, before a run exists, what the Ray executor cannot run yet."""
-    episodes = sorted(spec for spec, chain in chains.items() if chain.episode is not None)
-    if episodes or agent_strategies:
-        what = ", ".join(episodes) if episodes else "agent or simulated-user cases"
-        raise ConfigError(
-            f"the ray executor does not run multi-turn or agent episodes yet ({what}): use --executor local"
-        )
+    """Refuse, before a run exists, what the Ray executor cannot run (episodes it runs: see ``_ray_episodes``)."""
     if target is not None:
         raise ConfigError("the ray executor builds its targets from the config in each worker; pass no target object")
     import_ray()
@@ -129,6 +125,7 @@ class RayWorker:
         self._redact = Redactor.for_target(config.target)
         self._deadline_s = config.target.connect_timeout_s + 2 * config.target.read_timeout_s + 1.0
         self._target: Target | None = None
+        self._episodes: EpisodeHost | None = None
 
     async def run_batch(self, batch: list[WireItem]) -> AsyncIterator[list[WireResult]]:
         """Call and judge every item of ``batch`` at once; yield the results as they complete.
@@ -192,6 +189,23 @@ class RayWorker:
         verdicts = await _judge_all(self._judges, variant.case, response, chain)
         return response, verdicts, called
 
+    async def episode(self, item: ItemRow, committed: list[Step], token: str) -> AsyncIterator[Event]:
+        """Play one episode from its ``committed`` steps, streaming each step to the driver (a Ray
+        streaming generator: the driver commits every event as it lands and acknowledges it)."""
+        from riskscope.runner._ray_episodes import EpisodeHost
+
+        if self._target is None:
+            self._target = targets.get(self._config.target.name)(self._config.target)
+        if self._episodes is None:
+            self._episodes = EpisodeHost(self._config, self._target, self._gate, self._judges, self._chains)
+        async for event in self._episodes.play(item, committed, token):
+            yield event
+
+    async def ack(self, token: str, count: int) -> None:
+        """The driver has committed ``count`` events of the episode call ``token``."""
+        if self._episodes is not None:
+            await self._episodes.ack(token, count)
+
     def pid(self) -> int:
         """The worker process's id (tests kill it to prove a lost worker loses no item)."""
         return os.getpid()
@@ -218,9 +232,31 @@ def _connect(ray: Any, executor: ExecutorConfig) -> bool:
     return True
 
 
+def _alive_nodes(ray: Any) -> list[str]:
+    """The ids of the cluster's alive nodes (sorted)."""
+    return sorted(node["NodeID"] for node in ray.nodes() if node.get("Alive"))
+
+
+def deal_over_nodes(cpus: Mapping[str, float], count: int) -> list[str]:
+    """``count`` actors dealt over the nodes in proportion to their CPUs, in turn (A:2, B:1 gives
+    A, B, A, A, B, A, ...); nodes without CPUs (a KubeRay head) only when no node has any."""
+    nodes = sorted(cpus)
+    rounds = max((int(c) for c in cpus.values()), default=0)
+    order = [node for r in range(rounds) for node in nodes if cpus[node] > r] or nodes
+    return [order[i % len(order)] for i in range(count)]
+
+
 def _retryable_errors(ray: Any) -> tuple[type[BaseException], ...]:
     """The Ray errors that mean "the worker, its node or the result was lost", not "the code raised"."""
-    names = ("RayActorError", "WorkerCrashedError", "NodeDiedError", "ObjectLostError", "OwnerDiedError")
+    # ActorUnschedulableError: a pinned actor whose node is gone (``RayDriver._lost`` replaces it).
+    names = (
+        "RayActorError",
+        "ActorUnschedulableError",
+        "WorkerCrashedError",
+        "NodeDiedError",
+        "ObjectLostError",
+        "OwnerDiedError",
+    )
     return tuple(getattr(ray.exceptions, name) for name in names if hasattr(ray.exceptions, name))
 
 
@@ -247,6 +283,10 @@ class RayDriver:
         self.config, self.store, self.run, self.judges, self.chains = config, store, run, judges, chains
         self.limiter, self.progress, self.stats, self.t0 = limiter, progress, stats, t0
         self.actors: list[Any] = []
+        self.actor_nodes: list[str] = []
+        self.replaced = 0
+        self._ray: Any = None
+        self._slots = 0
         self.loads: list[int] = []
         self.outboxes: list[list[_Job]] = []
         self.lost_at: list[float] = []
@@ -258,27 +298,50 @@ class RayDriver:
         wanted = self.config.executor.actors or max(1, int(ray.cluster_resources().get("CPU", 1)))
         count = min(wanted, concurrency)
         slots = math.ceil(concurrency / count) + SLACK_PER_ACTOR
-        # No CPU reserved: the actors wait on the network, and a restarted one (its node died) must
-        # fit on any node left; a dead one restarts, its calls fail fast and the driver re-issues them.
-        remote = ray.remote(RayWorker)
-        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-
-        nodes = sorted(node["NodeID"] for node in ray.nodes() if node.get("Alive"))
-        options: dict[str, Any] = {"num_cpus": 0, "max_concurrency": slots, "max_restarts": -1, "max_task_retries": 0}
-        # Named after the run (and this driver: a resumed run's old actors may still be reaped), so an
-        # operator (or a test) can find a run's workers on the cluster.
-        # Dealt over the nodes in turn; "soft" lets a restarted actor (its node died) go to any node left.
-        self.actors = [
-            remote.options(
-                name=f"riskscope-{self.run.id}-{os.getpid()}-{i}",
-                scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=nodes[i % len(nodes)], soft=True),
-                **options,
-            ).remote(self.config, slots)
-            for i in range(count)
-        ]
+        # No CPU reserved: the actors wait on the network, and a replacement (its node died) must fit
+        # on any node left; a dead one restarts, its calls fail fast and the driver re-issues them.
+        self._ray, self._slots = ray, slots
+        cpus = {node["NodeID"]: float(node["Resources"].get("CPU", 0)) for node in ray.nodes() if node.get("Alive")}
+        # Dealt over the alive nodes by their CPUs, each actor *pinned* (a hard NodeAffinity): a soft
+        # one was not honoured (Ray put both actors of a two-node pool on one node in most runs). A
+        # pinned actor restarts on its node when its process dies; when its node is gone, ``_lost``
+        # replaces it by one on a node left.
+        self.actor_nodes = deal_over_nodes(cpus, count)
+        self.actors = [self._spawn(i, node) for i, node in enumerate(self.actor_nodes)]
         self.loads = [0] * count
         self.lost_at = [-RECENTLY_LOST_S] * count
         self.stats.extra.update({"ray_actors": float(count), "ray_slots_per_actor": float(slots)})
+
+    def _spawn(self, index: int, node: str) -> Any:
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        # Named after the run (and this driver: a resumed run's old actors may still be reaped), so an
+        # operator (or a test) can find a run's workers on the cluster; a replacement gets a new name.
+        name = f"riskscope-{self.run.id}-{os.getpid()}-{index}" + (f"r{self.replaced}" if self.actors else "")
+        return (
+            self._ray.remote(RayWorker)
+            .options(
+                name=name,
+                scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=node, soft=False),
+                num_cpus=0,
+                max_concurrency=self._slots,
+                max_restarts=-1,
+                max_task_retries=0,
+            )
+            .remote(self.config, self._slots)
+        )
+
+    def _lost(self, index: int) -> None:
+        """Actor ``index`` lost a call: avoid it for a while, and replace it if its node is gone (a
+        pinned actor cannot restart elsewhere) by one pinned to the alive node with fewest actors."""
+        self.lost_at[index] = time.monotonic()
+        alive = _alive_nodes(self._ray)
+        if self.actor_nodes[index] in alive or not alive:
+            return
+        node = min(alive, key=lambda n: (self.actor_nodes.count(n), n))
+        self._ray.kill(self.actors[index], no_restart=True)
+        self.replaced += 1
+        self.actors[index], self.actor_nodes[index] = self._spawn(index, node), node
 
     async def drive(self, pending: Iterable[ItemRow]) -> None:
         """Run every pending item; raises on any way out but success (the caller records how it ended)."""
@@ -306,6 +369,7 @@ class RayDriver:
                 ray.kill(actor)
             self.stats.extra["ray_reissued"] = float(self.reissued)
             self.stats.extra.update({"ray_batches": float(self.batches), "ray_chunks": float(self.chunks)})
+            self.stats.extra["ray_replaced"] = float(self.replaced)
             self.progress.finish()
             if started_here:
                 ray.shutdown()
@@ -330,8 +394,11 @@ class RayDriver:
         a batch holds what piled up meanwhile: at the start up to ``concurrency`` items, then about
         as many as the last chunk of results freed.
         """
+        from riskscope.runner._ray_episodes import RayEpisodes
+
         lost = _retryable_errors(ray)
         self.outboxes = [[] for _ in self.actors]
+        episodes = RayEpisodes(self)
 
         async def heartbeat() -> None:
             while True:
@@ -349,6 +416,10 @@ class RayDriver:
 
                 loop = asyncio.get_running_loop()
                 for item in pending:
+                    if episodes.pending(item):  # one unit on one actor, each step committed as it lands
+                        await self.limiter.__aenter__()
+                        batches.create_task(self._episode(episodes, item, lost))
+                        continue
                     known = self._known(item)
                     await self.limiter.__aenter__()  # released once the item's result is committed
                     index = self._pick()
@@ -360,6 +431,13 @@ class RayDriver:
                     send(index)
         finally:
             beating.cancel()
+
+    async def _episode(self, episodes: RayEpisodes, item: ItemRow, lost: tuple[type[BaseException], ...]) -> None:
+        """Play one episode on an actor, holding its limiter slot throughout."""
+        try:
+            await episodes.play(item, lost)
+        finally:
+            await self.limiter.__aexit__()
 
     async def _run_batch(self, index: int, jobs: list[_Job], lost: tuple[type[BaseException], ...]) -> None:
         """Send ``jobs`` to actor ``index`` as one call and commit each result as its chunk arrives;
@@ -408,10 +486,6 @@ class RayDriver:
             range(len(self.actors)),
             key=lambda i: (now - self.lost_at[i] < RECENTLY_LOST_S, self.loads[i]),
         )
-
-    def _lost(self, index: int) -> None:
-        """Actor ``index`` lost a call (its process or node died): avoid it while Ray restarts it."""
-        self.lost_at[index] = time.monotonic()
 
     async def _live_actor(self, lost: tuple[type[BaseException], ...]) -> int:
         """An actor that answers a ping, for a re-issue: when a node goes, it can take every actor
