@@ -3,9 +3,10 @@
 For N items of bench/throughput.py's suite this prints the CPU milliseconds per item of each stage
 the runner pays (planning: ids and cache keys; committing the planned items; the target call
 through the openai target against throughput.py's fixed-latency server, C at a time; committing
-the response; the refusal judge; committing the verdict), the store's commits per second on the
-commit path as the runner uses it (one transaction per response and one per verdict, so a kill
-loses at most the results in flight), and the bytes per item the SQLite file holds at the end.
+the response; the refusal judge; committing the verdict), the store's commits per second with one
+transaction per response and one per verdict (the runner's worst case: it commits what finishes in
+one turn of its event loop together, and a turn may finish only one item), and the bytes per item
+the SQLite file holds at the end.
 
 The baseline, measured in the same run on the same rows: the same inserts batched 256 items per
 transaction, which is what a driver that batches its commits would pay (and what a kill could then
@@ -32,7 +33,8 @@ from riskscope.runner import load_cases, plan_items
 from riskscope.store import Store
 
 sys.path.insert(0, str(Path(__file__).parent))
-from throughput import _start_server, _suite, _target_alone, _warm_up
+import _common
+from throughput import _ask, _suite
 
 _TEXT = "I'm sorry, I can't help with that."
 
@@ -49,7 +51,7 @@ def main() -> None:
     parser.add_argument("--c", type=int, default=128)
     args = parser.parse_args()
     n = args.n
-    _warm_up()
+    _common.warm_up()
     judge = build_judge(PluginSpec(name="refusal"))
     asyncio.run(judge.judge(TestCase.from_prompt("warm up"), Response(text="Fine.")))
     stages: dict[str, float] = {}
@@ -66,10 +68,10 @@ def main() -> None:
         cases = load_cases(config)
         items, stages["plan (ids, cache keys)"] = _cpu(lambda: list(plan_items(config, cases)))
         assert isinstance(items, list)
-        process, url = _start_server(0.1)
+        process, url = _common.start_server(str(Path(__file__).with_name("throughput.py")), "--latency", "0.1")
         try:
-            asyncio.run(_target_alone(url, 300, args.c))  # connections and imports: paid once
-            _wall, stages["target call (openai, C at a time)"] = asyncio.run(_target_alone(url, n, args.c))
+            asyncio.run(_common.target_alone(url, 300, args.c, _ask))  # connections and imports: paid once
+            _wall, stages["target call (openai, C at a time)"] = asyncio.run(_common.target_alone(url, n, args.c, _ask))
         finally:
             process.terminate()
             process.wait(timeout=10)
@@ -129,7 +131,7 @@ def main() -> None:
     total = sum(stages.values())
     print(f"  {'total':<40} {1000 * total / n:7.3f} ms  -> {n / total:,.0f} items/s of CPU per process")
     commits = stages["commit response (1 transaction each)"] + stages["commit verdict (1 transaction each)"]
-    print(f"store: {2 * n / commits:,.0f} commits/s as the runner commits ({1000 * commits / n:.3f} ms per item)")
+    print(f"store: {2 * n / commits:,.0f} commits/s, one per result ({1000 * commits / n:.3f} ms per item)")
     print(
         f"baseline, 256 items per transaction: {1000 * batched_cpu / n:.3f} ms per item; ratio per-result / batched "
         f"{commits / batched_cpu:.2f}"
