@@ -11,7 +11,9 @@ the SQLite file holds at the end.
 The baseline, measured in the same run on the same rows: the same inserts batched 256 items per
 transaction, which is what a driver that batches its commits would pay (and what a kill could then
 lose: up to 256 answered calls). The ratio says how much of the store's cost is the per-result
-commit rather than the rows themselves. docs/scale.md turns these figures into the cost model.
+commit rather than the rows themselves. Beside it, the runner's own group commit (the store's
+writes joined into one transaction per 8 items: what one turn of a busy loop finishes).
+docs/scale.md turns these figures into the cost model.
 
     .venv/bin/python bench/cost_model.py [--n 5000] [--c 128]
 """
@@ -37,6 +39,8 @@ import _common
 from throughput import _ask, _suite
 
 _TEXT = "I'm sorry, I can't help with that."
+# Items per group commit: a busy loop at C=128 finished 5 to 50 per turn on the loaded machine.
+_GROUP = 8
 
 
 def _cpu(fn: object, *args: object) -> tuple[object, float]:
@@ -125,6 +129,19 @@ def main() -> None:
                     )
                 db.execute("COMMIT")
             batched_cpu = time.process_time() - started
+
+        # The runner's own path: put_response and put_verdicts joined into one transaction per
+        # group (runner/_commits.py commits what finishes in one turn of the loop together).
+        with Store(folder / "grouped.db") as grouped:
+            run3 = grouped.create_run(config.model_dump(mode="json"), config.config_hash(), {})
+            grouped.add_items(run3.id, items)
+            started = time.process_time()
+            for start in range(0, n, _GROUP):
+                with grouped.transaction():
+                    for item in items[start : start + _GROUP]:
+                        grouped.put_response(run3.id, item.item_id, item.cache_key, response)
+                        grouped.put_verdicts(run3.id, item.item_id, {"refusal": verdicts[0]})  # type: ignore[dict-item]
+            grouped_cpu = time.process_time() - started
     print(f"N={n} items, C={args.c}; CPU ms per item by stage:")
     for stage, seconds in stages.items():
         print(f"  {stage:<40} {1000 * seconds / n:7.3f} ms")
@@ -135,6 +152,10 @@ def main() -> None:
     print(
         f"baseline, 256 items per transaction: {1000 * batched_cpu / n:.3f} ms per item; ratio per-result / batched "
         f"{commits / batched_cpu:.2f}"
+    )
+    print(
+        f"runner's group commit, {_GROUP} items per transaction: {1000 * grouped_cpu / n:.3f} ms per item; "
+        f"ratio per-result / grouped {commits / grouped_cpu:.2f}"
     )
     print(f"SQLite file: {size / n:,.0f} bytes per item ({size / 1e6:.1f} MB for {n} items)")
     print(f"load average (1 min): {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
