@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -102,6 +103,22 @@ async def target_alone(
     finally:
         await target.aclose()
     return time.perf_counter() - started, time.process_time() - cpu0
+
+
+def run_config(suite: Path, url: str, c: int, store: Path, **extra: Any) -> RunConfig:
+    """The benches' run: ``suite`` through the openai target at ``url``, C calls at a time, the
+    refusal judge, a real SQLite store; ``extra`` adds config fields (attacks, executor, ...)."""
+    from riskscope.config import RunConfig
+
+    return RunConfig.model_validate(
+        {
+            "suites": [f"jsonl:{suite}"],
+            "target": {"name": "openai", "arg": f"bench@{url}", "concurrency": c, "max_retries": 2},
+            "judges": ["refusal"],
+            "store": str(store),
+            **extra,
+        }
+    )
 
 
 def timed_run(config: RunConfig, store: Store) -> tuple[RunRecord, RunStats, float, float]:

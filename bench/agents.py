@@ -31,7 +31,7 @@ from typing import Any
 
 import _common
 
-from riskscope.config import Decoding, RunConfig
+from riskscope.config import Decoding
 from riskscope.core import Message
 from riskscope.store import Store
 from riskscope.targets import Target, ToolTarget
@@ -111,14 +111,7 @@ def measure(n: int, c: int, k: int, latency_s: float) -> dict[str, Any]:
         alone_wall, alone_cpu = asyncio.run(_common.target_alone(url, calls, c, _ask))
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
-            config = RunConfig.model_validate(
-                {
-                    "suites": [f"jsonl:{_suite(folder, n, k)}"],
-                    "target": {"name": "openai", "arg": f"bench@{url}", "concurrency": c, "max_retries": 2},
-                    "judges": ["refusal"],
-                    "store": str(folder / "agents.db"),
-                }
-            )
+            config = _common.run_config(_suite(folder, n, k), url, c, folder / "agents.db")
             with Store(config.store) as store:
                 run, stats, wall, cpu = _common.timed_run(config, store)
                 rows = list(store.results(run.id))

@@ -84,7 +84,6 @@ def multiturn(c: int, turns: int, latency_s: float, rounds: int) -> None:
     import _common
     import throughput
 
-    from riskscope.config import RunConfig
     from riskscope.store import Store
 
     _common.warm_up()
@@ -112,16 +111,7 @@ def multiturn(c: int, turns: int, latency_s: float, rounds: int) -> None:
             )
             # backtracks=0: the server always refuses, and a fixed number of calls keeps the ideal exact.
             attack = f"crescendo:turns={turns},backtracks=0,attacker=openai:bench@{url},judge=refusal"
-            config = RunConfig.model_validate(
-                {
-                    "suites": [f"jsonl:{suite}"],
-                    "target": {"name": "openai", "arg": f"bench@{url}", "concurrency": c, "max_retries": 2},
-                    "judges": ["refusal"],
-                    "attacks": [attack],
-                    "no_base": True,
-                    "store": str(Path(tmp) / "bench.db"),
-                }
-            )
+            config = _common.run_config(suite, url, c, Path(tmp) / "bench.db", attacks=[attack], no_base=True)
             with Store(config.store) as store:
                 run, stats, wall, cpu = _common.timed_run(config, store)
                 steps = sum(store.step_counts(run.id).values())

@@ -40,7 +40,7 @@ from typing import Any
 
 import _common
 
-from riskscope.config import Decoding, RunConfig
+from riskscope.config import Decoding
 from riskscope.core import Message
 from riskscope.store import Store
 from riskscope.targets import Target
@@ -135,15 +135,7 @@ def measure(n: int, c: int, latency_s: float, executor: str = "local") -> dict[s
         baseline_wall, baseline_cpu = asyncio.run(_common.target_alone(url, n, c, _ask))
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
-            config = RunConfig.model_validate(
-                {
-                    "suites": [f"jsonl:{_suite(folder, n)}"],
-                    "target": {"name": "openai", "arg": f"bench@{url}", "concurrency": c, "max_retries": 2},
-                    "judges": ["refusal"],
-                    "store": str(folder / "bench.db"),
-                    "executor": executor,
-                }
-            )
+            config = _common.run_config(_suite(folder, n), url, c, folder / "bench.db", executor=executor)
             with Store(config.store) as store:
                 tree0 = _tree_cpu(skip=process.pid)
                 run, stats, wall, driver_cpu = _common.timed_run(config, store)
