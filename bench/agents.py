@@ -25,16 +25,18 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-from riskscope.config import RunConfig
-from riskscope.runner import execute
+import _common
+
+from riskscope.config import Decoding
+from riskscope.core import Message
 from riskscope.store import Store
+from riskscope.targets import Target, ToolTarget
+
+_DECODING = Decoding()
 
 LOOKUP = {
     "type": "function",
@@ -63,47 +65,18 @@ def _reply(tool_round: bool) -> bytes:
         "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if tool_round else "stop"}],
         "usage": {"prompt_tokens": 40, "completion_tokens": 9, "total_tokens": 49},
     }
-    data = json.dumps(body).encode()
-    return b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(data) + data
+    return _common.http_ok(json.dumps(body).encode())
 
 
 async def _serve(latency_s: float, k: int) -> None:
-    """bench/throughput.py's keep-alive server, answering a tool call for the first K rounds."""
+    """bench/_common.py's keep-alive server, answering a tool call for the first K rounds."""
     tool_answer, text_answer = _reply(True), _reply(False)
 
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                header = await reader.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in header.split(b"\r\n"):
-                    if line[:15].lower() == b"content-length:":
-                        length = int(line[15:])
-                body = await reader.readexactly(length) if length else b"{}"
-                rounds_done = sum(1 for m in json.loads(body).get("messages", []) if m.get("role") == "assistant")
-                await asyncio.sleep(latency_s)
-                writer.write(tool_answer if rounds_done < k else text_answer)
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
+    def answer(body: bytes) -> bytes:
+        rounds_done = sum(1 for m in json.loads(body or b"{}").get("messages", []) if m.get("role") == "assistant")
+        return tool_answer if rounds_done < k else text_answer
 
-    server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024)
-    print(server.sockets[0].getsockname()[1], flush=True)
-    async with server:
-        await server.serve_forever()
-
-
-def _start_server(latency_s: float, k: int) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [sys.executable, __file__, "--serve", "--latency", str(latency_s), "--k", str(k)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    if process.stdout is None:
-        raise RuntimeError("no stdout from the server process")
-    return process, f"http://127.0.0.1:{int(process.stdout.readline())}/v1"
+    await _common.serve(latency_s, answer)
 
 
 def _suite(folder: Path, n: int, k: int) -> Path:
@@ -122,55 +95,25 @@ def _suite(folder: Path, n: int, k: int) -> Path:
     return path
 
 
-async def _target_alone(url: str, calls: int, c: int) -> tuple[float, float]:
-    """The floor: the same number of tool-carrying calls through the openai target, nothing else."""
-    from riskscope.config import Decoding, TargetConfig
-    from riskscope.core import Message
-    from riskscope.targets import ToolTarget, build_target
-
-    target = build_target(TargetConfig(name="openai", arg=f"bench@{url}", concurrency=c))
+async def _ask(target: Target, i: int) -> None:
+    """One tool-carrying call, as the floor makes them: the openai target, nothing else."""
     assert isinstance(target, ToolTarget)
-    decoding = Decoding()
-    queue = iter(range(calls))
-
-    async def worker() -> None:
-        for i in queue:
-            await target.respond_with_tools([Message(role="user", content=f"Invented task {i}")], decoding, (LOOKUP,))
-
-    cpu0, started = time.process_time(), time.perf_counter()
-    try:
-        await asyncio.gather(*(worker() for _ in range(c)))
-    finally:
-        await target.aclose()
-    return time.perf_counter() - started, time.process_time() - cpu0
+    await target.respond_with_tools([Message(role="user", content=f"Invented task {i}")], _DECODING, (LOOKUP,))
 
 
 def measure(n: int, c: int, k: int, latency_s: float) -> dict[str, Any]:
-    from riskscope.judges import judges
-    from riskscope.targets import targets
-
-    for registry in (targets, judges):  # built-ins imported once, not inside the timing
-        registry.list()
-    process, url = _start_server(latency_s, k)
+    _common.warm_up()  # built-ins imported once, not inside the timing
+    process, url = _common.start_server(__file__, "--latency", str(latency_s), "--k", str(k))
     try:
         calls = n * (k + 1)
         ideal = calls * latency_s / c
-        alone_wall, alone_cpu = asyncio.run(_target_alone(url, calls, c))
+        # The floor: the same number of tool-carrying calls through the openai target, nothing else.
+        alone_wall, alone_cpu = asyncio.run(_common.target_alone(url, calls, c, _ask))
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
-            config = RunConfig.model_validate(
-                {
-                    "suites": [f"jsonl:{_suite(folder, n, k)}"],
-                    "target": {"name": "openai", "arg": f"bench@{url}", "concurrency": c, "max_retries": 2},
-                    "judges": ["refusal"],
-                    "store": str(folder / "agents.db"),
-                }
-            )
+            config = _common.run_config(_suite(folder, n, k), url, c, folder / "agents.db")
             with Store(config.store) as store:
-                cpu0, wall0 = time.process_time(), time.perf_counter()
-                run, stats = asyncio.run(execute(config, store))
-                wall = time.perf_counter() - wall0
-                cpu = time.process_time() - cpu0
+                run, stats, wall, cpu = _common.timed_run(config, store)
                 rows = list(store.results(run.id))
         summaries = {str((r.response.metadata.get("episode") or {}).get("summary")) for r in rows if r.response}
         if stats.called != calls or summaries != {f"rounds={k + 1} tool_calls={k} malformed=0"}:
@@ -191,12 +134,11 @@ def measure(n: int, c: int, k: int, latency_s: float) -> dict[str, Any]:
             "target_alone_wall_s": round(alone_wall, 3),
             "target_alone_ratio": round(alone_wall / ideal, 3),
             "target_alone_cpu_ms_per_episode": round(1000 * alone_cpu / n, 2),
-            "load_average_1m": round(os.getloadavg()[0], 2),
+            "load_average_1m": _common.load_average(),
             "targets": {"ratio": 1.15},
         }
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        _common.stop_server(process)
 
 
 def main() -> None:

@@ -27,8 +27,6 @@ import asyncio
 import base64
 import codecs
 import json
-import os
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -83,27 +81,25 @@ def riskscope(all_cases: list[TestCase]) -> tuple[int, float]:
 
 def multiturn(c: int, turns: int, latency_s: float, rounds: int) -> None:
     """C concurrent conversations (``rounds`` x C in all) of T turns each; prints wall / ideal."""
-    sys.path.insert(0, str(Path(__file__).parent))
-    from throughput import _start_server, _target_alone, _warm_up
+    import _common
+    import throughput
 
-    from riskscope.config import RunConfig
-    from riskscope.runner import execute
     from riskscope.store import Store
 
-    _warm_up()
+    _common.warm_up()
     # The refusal judge compiles its cue patterns on first use: a one-off start-up cost, paid here.
     from riskscope.config import PluginSpec
     from riskscope.core import Response, TestCase
     from riskscope.judges import build_judge
 
     asyncio.run(build_judge(PluginSpec(name="refusal")).judge(TestCase.from_prompt("warm up"), Response(text="Fine.")))
-    process, url = _start_server(latency_s)
+    process, url = _common.start_server(throughput.__file__, "--latency", str(latency_s))
     conversations = c * rounds
     calls = conversations * 2 * turns
     try:
         # The baseline, same run and server: the same number of calls, C at a time, each worker's
         # calls in sequence, through the openai target alone (no runner, store, judge or strategy).
-        baseline_wall, _baseline_cpu = asyncio.run(_target_alone(url, calls, c))
+        baseline_wall, _baseline_cpu = asyncio.run(_common.target_alone(url, calls, c, throughput._ask))
         with tempfile.TemporaryDirectory() as tmp:
             suite = Path(tmp) / "suite.jsonl"
             suite.write_text(
@@ -115,26 +111,13 @@ def multiturn(c: int, turns: int, latency_s: float, rounds: int) -> None:
             )
             # backtracks=0: the server always refuses, and a fixed number of calls keeps the ideal exact.
             attack = f"crescendo:turns={turns},backtracks=0,attacker=openai:bench@{url},judge=refusal"
-            config = RunConfig.model_validate(
-                {
-                    "suites": [f"jsonl:{suite}"],
-                    "target": {"name": "openai", "arg": f"bench@{url}", "concurrency": c, "max_retries": 2},
-                    "judges": ["refusal"],
-                    "attacks": [attack],
-                    "no_base": True,
-                    "store": str(Path(tmp) / "bench.db"),
-                }
-            )
+            config = _common.run_config(suite, url, c, Path(tmp) / "bench.db", attacks=[attack], no_base=True)
             with Store(config.store) as store:
-                cpu0, wall0 = time.process_time(), time.perf_counter()
-                run, stats = asyncio.run(execute(config, store))
-                wall = time.perf_counter() - wall0
-                cpu = time.process_time() - cpu0
+                run, stats, wall, cpu = _common.timed_run(config, store)
                 steps = sum(store.step_counts(run.id).values())
                 journal = store.call_journal(run.id)
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        _common.stop_server(process)
     if stats.called != calls or stats.failed:
         raise RuntimeError(f"bench run was not clean: {stats.called} calls of {calls}, {stats.failed} failed")
     ideal = rounds * 2 * turns * latency_s
@@ -148,7 +131,7 @@ def multiturn(c: int, turns: int, latency_s: float, rounds: int) -> None:
     alone = f"{baseline_wall:.2f} s, {baseline_wall / ideal:.3f} x ideal"
     print(f"  baseline (target alone, same calls and concurrency): {alone}")
     print(f"  ratio wall / baseline: {wall / baseline_wall:.3f}")
-    print(f"  load average (1 min): {os.getloadavg()[0]:.2f}")
+    print(f"  load average (1 min): {_common.load_average():.2f}")
 
 
 def main() -> None:

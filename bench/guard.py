@@ -32,8 +32,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import _common
 import httpx
-from throughput import _start_server
+
+# bench/throughput.py serves the fixed-latency upstream.
+_THROUGHPUT = str(Path(__file__).with_name("throughput.py"))
 
 _POLICY = """\
 default: embedded
@@ -145,7 +148,7 @@ def measure(n: int, c: int, latency_s: float, small_latency_s: float, rounds: in
         "n": n, "concurrency": c, "latency_s": latency_s, "small_latency_s": small_latency_s, "rounds": rounds,
     }  # fmt: skip
     # Added latency per request at C = 1, paired request by request.
-    upstream, upstream_url = _start_server(small_latency_s)
+    upstream, upstream_url = _common.start_server(_THROUGHPUT, "--latency", str(small_latency_s))
     proxy, proxy_url = _start_proxy(upstream_url, folder / "a")
     try:
         direct, guarded = asyncio.run(_paired_latencies(upstream_url, proxy_url, n))
@@ -162,7 +165,7 @@ def measure(n: int, c: int, latency_s: float, small_latency_s: float, rounds: in
     out["added_p99_ms"] = round(1000 * _quantile(added, 0.99), 2)
     # Requests/s at concurrency C against the slower upstream: the three modes in turn, `rounds`
     # times, the median of each (the machine's load drifts between rounds).
-    upstream, upstream_url = _start_server(latency_s)
+    upstream, upstream_url = _common.start_server(_THROUGHPUT, "--latency", str(latency_s))
     proxy, proxy_url = _start_proxy(upstream_url, folder / "b")
     modes = {
         "direct": (upstream_url, None),

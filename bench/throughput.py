@@ -33,16 +33,19 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from riskscope.config import RunConfig
-from riskscope.runner import execute
+import _common
+
+from riskscope.config import Decoding
+from riskscope.core import Message
 from riskscope.store import Store
+from riskscope.targets import Target
+
+_DECODING = Decoding()
 
 _BODY = json.dumps(
     {
@@ -58,47 +61,11 @@ _BODY = json.dumps(
 ).encode()  # fmt: skip
 
 
-async def _serve(latency_s: float) -> None:
-    """A minimal HTTP/1.1 keep-alive server: parse headers, read the body, sleep, answer."""
-    head = (
-        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-        + str(len(_BODY)).encode()
-        + b"\r\n\r\n"
-    )
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                header = await reader.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in header.split(b"\r\n"):
-                    if line[:15].lower() == b"content-length:":
-                        length = int(line[15:])
-                if length:
-                    await reader.readexactly(length)
-                await asyncio.sleep(latency_s)
-                writer.write(head + _BODY)
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024)
-    port = server.sockets[0].getsockname()[1]
-    print(port, flush=True)
-    async with server:
-        await server.serve_forever()
+_REPLY = _common.http_ok(_BODY)
 
 
-def _start_server(latency_s: float) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [sys.executable, __file__, "--serve", "--latency", str(latency_s)], stdout=subprocess.PIPE, text=True
-    )
-    if process.stdout is None:
-        raise RuntimeError("no stdout from the server process")
-    port = int(process.stdout.readline())
-    return process, f"http://127.0.0.1:{port}/v1"
+def _answer(_body: bytes) -> bytes:
+    return _REPLY
 
 
 def _suite(folder: Path, n: int) -> Path:
@@ -115,36 +82,8 @@ def _suite(folder: Path, n: int) -> Path:
     return path
 
 
-async def _target_alone(url: str, n: int, c: int) -> tuple[float, float]:
-    """The floor: the same N calls through the openai target itself, with no runner, store or judge."""
-    from riskscope.config import Decoding, TargetConfig
-    from riskscope.core import Message
-    from riskscope.targets import build_target
-
-    target = build_target(TargetConfig(name="openai", arg=f"bench@{url}", concurrency=c))
-    decoding = Decoding()
-    queue = iter(range(n))
-
-    async def worker() -> None:
-        for i in queue:
-            await target.respond([Message(role="user", content=f"Benchmark question number {i}")], decoding)
-
-    cpu0, started = time.process_time(), time.perf_counter()
-    try:
-        await asyncio.gather(*(worker() for _ in range(c)))
-    finally:
-        await target.aclose()
-    return time.perf_counter() - started, time.process_time() - cpu0
-
-
-def _warm_up() -> None:
-    """Import every registry's built-ins now: a one-off start-up cost, not a per-item one."""
-    from riskscope.judges import judges
-    from riskscope.suites import suites
-    from riskscope.targets import targets
-
-    for registry in (targets, judges, suites):
-        registry.list()
+async def _ask(target: Target, i: int) -> None:
+    await target.respond([Message(role="user", content=f"Benchmark question number {i}")], _DECODING)
 
 
 def _tree_cpu(skip: int) -> dict[int, float]:
@@ -188,28 +127,18 @@ def _ray_cpu_s(before: dict[int, float], after: dict[int, float], actors_s: floa
 
 
 def measure(n: int, c: int, latency_s: float, executor: str = "local") -> dict[str, Any]:
-    _warm_up()
-    process, url = _start_server(latency_s)
+    _common.warm_up()
+    process, url = _common.start_server(__file__, "--latency", str(latency_s))
     try:
         ideal = n * latency_s / c
-        baseline_wall, baseline_cpu = asyncio.run(_target_alone(url, n, c))
+        # The floor: the same N calls through the openai target itself, with no runner, store or judge.
+        baseline_wall, baseline_cpu = asyncio.run(_common.target_alone(url, n, c, _ask))
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
-            config = RunConfig.model_validate(
-                {
-                    "suites": [f"jsonl:{_suite(folder, n)}"],
-                    "target": {"name": "openai", "arg": f"bench@{url}", "concurrency": c, "max_retries": 2},
-                    "judges": ["refusal"],
-                    "store": str(folder / "bench.db"),
-                    "executor": executor,
-                }
-            )
+            config = _common.run_config(_suite(folder, n), url, c, folder / "bench.db", executor=executor)
             with Store(config.store) as store:
                 tree0 = _tree_cpu(skip=process.pid)
-                cpu0, wall0 = time.process_time(), time.perf_counter()
-                run, stats = asyncio.run(execute(config, store))
-                wall = time.perf_counter() - wall0
-                driver_cpu = time.process_time() - cpu0
+                run, stats, wall, driver_cpu = _common.timed_run(config, store)
                 actors_s = stats.extra.get("ray_actor_cpu_s", 0.0)
                 cpu = driver_cpu if executor == "local" else _ray_cpu_s(tree0, _tree_cpu(skip=process.pid), actors_s)
                 calls = store.call_journal(run.id)
@@ -236,12 +165,11 @@ def measure(n: int, c: int, latency_s: float, executor: str = "local") -> dict[s
             "target_alone_wall_s": round(baseline_wall, 3),
             "target_alone_ratio": round(baseline_wall / ideal, 3),
             "target_alone_cpu_ms_per_item": round(1000 * baseline_cpu / n, 3),
-            "load_average_1m": round(os.getloadavg()[0], 2),
+            "load_average_1m": _common.load_average(),
             "targets": {"ratio": 1.1, "cpu_ms_per_item": 2.0},
         }
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        _common.stop_server(process)
 
 
 def main() -> None:
@@ -258,7 +186,7 @@ def main() -> None:
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        asyncio.run(_serve(args.latency))
+        asyncio.run(_common.serve(args.latency, _answer))
         return
     plans = [(args.n, args.c)] + ([(10_000, 128)] if args.large else [])
     ray_plans = args.executor == "ray"

@@ -35,6 +35,7 @@ from riskscope.core import (
 from riskscope.errors import ConfigError, Terminated
 from riskscope.judges import Judge, build_judge
 from riskscope.judges import judges as judge_registry
+from riskscope.runner._commits import GroupCommit
 from riskscope.runner._episodes import EpisodeRunner, ModelSlot, check_strategy
 from riskscope.runner._rewrites import StoreRewriteCache, prepare_chains
 from riskscope.runner.progress import Progress, SilentProgress
@@ -222,6 +223,10 @@ def commit_verdicts(store: Store, run_id: str, item_id: str, verdicts: dict[str,
         if verdict.labels.get("review") == "yes":
             reason = f"judges disagree ({key}): {verdict.labels.get('entropy', '?')} bits"
             store.enqueue_review(run_id, item_id, reason, verdict.score)
+
+
+def _response_write(run_id: str, item: ItemRow, response: Response) -> Callable[[Store], None]:
+    return lambda store: store.put_response(run_id, item.item_id, item.cache_key, response)
 
 
 def _require_cases(config: RunConfig, cases: Sequence[TestCase]) -> None:
@@ -442,8 +447,22 @@ async def _drive(
     # not stretch the chain of target calls. At most `concurrency` items wait to be judged, which
     # bounds memory and makes a judge slower than the target pace the calls (backpressure).
     judging = asyncio.Semaphore(config.target.concurrency)
+    commits = GroupCommit(store)
     in_flight: set[asyncio.Task[None]] = set()
     failures: list[BaseException] = []
+
+    def committed(response: Response | str) -> Callable[[], None]:
+        """What runs once an item's verdicts are committed: only then is the item done."""
+
+        def report() -> None:
+            if stats.first_result_s is None:
+                stats.first_result_s = time.perf_counter() - t0
+            if isinstance(response, str):
+                progress.advance(cached=False, failed=True)
+            else:
+                progress.advance(cached=response.cached, failed=not response.ok)
+
+        return report
 
     async def finish(item: ItemRow, response: Response | str) -> None:
         try:
@@ -453,13 +472,8 @@ async def _drive(
             else:
                 # Against the goal (the case as written), not the last exchange: docs/attacks.md says why.
                 verdicts = await _judge_all(judges, item.variant.case, response, chain)
-            commit_verdicts(store, run.id, item.item_id, verdicts)
-            if stats.first_result_s is None:
-                stats.first_result_s = time.perf_counter() - t0
-            if isinstance(response, str):
-                progress.advance(cached=False, failed=True)
-            else:
-                progress.advance(cached=response.cached, failed=not response.ok)
+            item_id = item.item_id
+            commits.add(lambda s: commit_verdicts(s, run.id, item_id, verdicts), committed(response))
         finally:
             judging.release()
 
@@ -472,6 +486,8 @@ async def _drive(
         for item in queue:
             if failures:
                 return
+            if commits.failure is not None:
+                raise commits.failure
             chain = chains.get(item.variant.attack) if item.variant.lineage else None
             strategy: EpisodeStrategy | None = None if chain is None else chain.episode
             if strategy is None:
@@ -488,7 +504,7 @@ async def _drive(
                 stats.failed += isinstance(response, str) or not response.ok
             elif (failed := _step_failure(chains, item)) is not None:
                 response = failed.response()  # the attack could not be built: UNASSESSED, never sent
-                store.put_response(run.id, item.item_id, item.cache_key, response)
+                commits.add(_response_write(run.id, item, response))
                 stats.failed += 1
             else:
                 response = await call_target(
@@ -500,8 +516,9 @@ async def _drive(
                     redact=redact,
                     deadline_s=deadline_s,
                 )
-                # Committed before judging: a crash while judging never costs this call again.
-                store.put_response(run.id, item.item_id, item.cache_key, response)
+                # Committed with this turn's writes, before judging (the commit is queued on the loop
+                # ahead of the judging task): a crash while judging never costs this call again.
+                commits.add(_response_write(run.id, item, response))
                 stats.called += 1
                 stats.failed += not response.ok
             await judging.acquire()
@@ -534,5 +551,10 @@ async def _drive(
             task.cancel()
         if in_flight:
             await asyncio.wait(set(in_flight))
-        await episodes.aclose()
-        progress.finish()
+        try:
+            commits.flush()  # what finished is committed, however the run ends
+        finally:
+            await episodes.aclose()
+            progress.finish()
+        if commits.failure is not None:
+            raise commits.failure

@@ -1,5 +1,7 @@
-"""The write side of the store: every response and verdict is committed the moment it is known.
+"""The write side of the store: every response and verdict is committed as soon as it is known.
 
+Each write commits on its own unless it runs inside :meth:`Store.transaction`, where it joins the
+caller's one commit (the runner groups what finishes in one turn of its event loop).
 One process writes a run; readers may be many (:class:`StoreQuery`, WAL mode).
 """
 
@@ -8,7 +10,8 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -71,11 +74,27 @@ class Store(StoreQuery, GoldWrites, EpisodeWrites, GuardWrites):
         """The writer is alive: keeps a long run from looking stale to `runs list` and `--resume`."""
         self._db.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (_now(), run_id))
 
+    # -- transactions -------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One commit for every write inside: the writes below join an open transaction instead of
+        committing each on its own, so a caller can commit many results at once (the runner's group
+        commit). Nothing inside is durable until the block ends; on an exception none of it is."""
+        if self._db.in_transaction:
+            yield
+            return
+        self._db.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
     # -- items --------------------------------------------------------------------------------
     def add_items(self, run_id: str, items: Iterable[ItemRow]) -> None:
         """Plan a run's items in one transaction (idempotent: re-planning a resumed run is a no-op)."""
-        self._db.execute("BEGIN")
-        try:
+        with self.transaction():
             for item in items:
                 case = item.variant.case
                 self._db.execute("INSERT OR IGNORE INTO cases VALUES (?, ?)", (case.id, case.model_dump_json()))
@@ -91,10 +110,6 @@ class Store(StoreQuery, GoldWrites, EpisodeWrites, GuardWrites):
                         item.cache_key,
                     ),
                 )
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
 
     def put_response(self, run_id: str, item_id: str, cache_key: str, response: Response) -> None:
         """Journal the call and, if it succeeded, cache its response, in one commit.
@@ -102,8 +117,7 @@ class Store(StoreQuery, GoldWrites, EpisodeWrites, GuardWrites):
         Failed calls are journaled but not cached, so a resumed run tries them again.
         """
         now = _now()
-        self._db.execute("BEGIN")
-        try:
+        with self.transaction():
             self._db.execute(
                 "INSERT INTO calls (run_id, item_id, cache_key, ok, error_kind, retries, latency_s, "
                 "finished_at) VALUES (?,?,?,?,?,?,?,?)",
@@ -123,25 +137,16 @@ class Store(StoreQuery, GoldWrites, EpisodeWrites, GuardWrites):
                     "INSERT OR REPLACE INTO responses VALUES (?,?,?)",
                     (cache_key, response.model_dump_json(), now),
                 )
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
 
     # -- verdicts -----------------------------------------------------------------------------
     def put_verdicts(self, run_id: str, item_id: str, verdicts: dict[str, Verdict]) -> None:
         now = _now()
-        self._db.execute("BEGIN")
-        try:
+        with self.transaction():
             for judge, verdict in verdicts.items():
                 self._db.execute(
                     "INSERT OR REPLACE INTO verdicts VALUES (?,?,?,?,?,?)",
                     (run_id, item_id, judge, verdict.outcome, verdict.model_dump_json(), now),
                 )
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
 
     # -- review queue -------------------------------------------------------------------------
     def enqueue_review(self, run_id: str, item_id: str, reason: str, score: float | None) -> None:
