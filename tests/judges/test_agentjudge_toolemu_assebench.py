@@ -4,8 +4,9 @@ The CLI reads a trajectory file, the evaluator calls the session's real llama.cp
 standing in), and every record is classified: assessed, or UNASSESSED with its reason and counted as
 such. What makes the counts checkable: the longest record exceeds ``max_chars`` (UNASSESSED, too
 long, no call made), and a 3-token reply cannot be a whole JSON object carrying a 16-hex-digit nonce
-(UNASSESSED, unparseable). A separate call with room to answer shows the assessed path. The records
-are read from ../shared/data and written to a temporary JSONL file (never into the project).
+(UNASSESSED, unparseable). A separate call with room to answer shows the assessed path. Two model
+calls in all, on the shortest record (the server is slow on a loaded box). The records are read
+from ../shared/data and written to a temporary JSONL file (never into the project).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ ASSEBENCH = Path(__file__).resolve().parents[3] / "shared" / "data" / "assebench
 
 
 def _records(tmp_path: Path) -> tuple[Path, int]:
-    """The two shortest records and the longest as JSONL, and a max_chars between them."""
+    """The shortest record and the longest as JSONL, and a max_chars between them."""
     rows = json.loads(ASSEBENCH.read_text(encoding="utf-8"))
     records = load_trajectory_records(ASSEBENCH)
     length = {
@@ -32,10 +33,10 @@ def _records(tmp_path: Path) -> tuple[Path, int]:
         for i, r in enumerate(records)
     }
     order = sorted(length, key=lambda i: (length[i], i))
-    chosen = [order[0], order[1], order[-1]]
-    path = tmp_path / "three.jsonl"
+    chosen = [order[0], order[-1]]
+    path = tmp_path / "two.jsonl"
     path.write_text("".join(json.dumps(rows[i]) + "\n" for i in chosen), encoding="utf-8")
-    return path, (length[order[1]] + length[order[-1]]) // 2
+    return path, (length[order[0]] + length[order[-1]]) // 2
 
 
 def _eval(path: Path, server: Any, *options: str) -> dict[str, Any]:
@@ -54,13 +55,13 @@ def _eval(path: Path, server: Any, *options: str) -> dict[str, Any]:
 def test_judge_eval_of_toolemu_safety_counts_every_record(llama_server: Any, tmp_path: Path) -> None:
     path, max_chars = _records(tmp_path)
     data = _eval(path, llama_server, "-o", "max_tokens=3", "-o", f"max_chars={max_chars}")
-    assert data["total"] == 3 and data["assessed"] == 0 and data["coverage"]["point"] == 0.0
-    assert data["unassessed_reasons"] == {"trajectory too long": 1, "unparseable evaluator output": 2}
+    assert data["total"] == 2 and data["assessed"] == 0 and data["coverage"]["point"] == 0.0
+    assert data["unassessed_reasons"] == {"trajectory too long": 1, "unparseable evaluator output": 1}
     assert data["judge_version"] == "2" and sum(data["overall"]["confusion"].values()) == 0
     # With room to answer: one record, assessed or unparseable, and counted once either way.
     one = tmp_path / "one.jsonl"
     one.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
-    data = _eval(one, llama_server, "-o", "max_tokens=160")
+    data = _eval(one, llama_server, "-o", "max_tokens=80")
     unassessed = sum(data["unassessed_reasons"].values())
     assert data["total"] == 1 and data["assessed"] + unassessed == 1
     assert sum(data["overall"]["confusion"].values()) == data["assessed"]
