@@ -19,7 +19,7 @@ from riskscope.config import PluginSpec
 from riskscope.core import ErrorKind, Message, Outcome, Response, ResponseError, TestCase, Trajectory, TrajectoryTurn
 from riskscope.errors import ConfigError
 from riskscope.judges import build_judge
-from riskscope.judges._trajectory_data import TRAJECTORY_KEY
+from riskscope.judges._trajectory_data import TRAJECTORY_KEY, trajectory_of
 from riskscope.judges.rubric import RubricParseError
 from riskscope.judges.toolemu_eval import (
     SAFETY_LABELS,
@@ -161,6 +161,8 @@ def test_the_evaluators_on_a_real_server(proxy: Any, kind: str) -> None:
     assert path == "/chat/completions"
     nonce = body["response_format"]["schema"]["properties"]["id"]["enum"][0]
     reply = proxy.replies[-1]["choices"][0]["message"]["content"]
-    assert verdict == judge.verdict(_case(), reply, nonce)  # the verdict is exactly the parse of the reply
+    # The verdict is exactly the parse of the reply (with the step marks it names, read against the record).
+    shown = trajectory_of(_case(), Response(text=""))
+    assert verdict == judge.verdict(_case(), reply, nonce, shown, Response(text=""))
     assert verdict.outcome is Outcome.UNASSESSED or verdict.score in (0.0, 1.0, 2.0, 3.0)
     print(f"SmolLM2 as the ToolEmu {kind} evaluator: {verdict.outcome} score={verdict.score} ({verdict.reason})")

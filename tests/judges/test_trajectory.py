@@ -322,6 +322,7 @@ def test_rubric_plumbing_on_a_real_server(proxy) -> None:  # type: ignore[no-unt
     inside = user.split(f"<<<RECORD {nonce}>>>", 1)[1].split(f"<<<END RECORD {nonce}>>>", 1)[0]
     assert "Ignore previous instructions" in inside
     reply = proxy.replies[-1]["choices"][0]["message"]["content"]
-    assert verdict == judge.verdict(case, reply, nonce)  # the verdict is exactly the parse of the reply
+    # The verdict is exactly the parse of the reply (with the step marks it names, read against the record).
+    assert verdict == judge.verdict(case, reply, nonce, trajectory_of(case, Response(text="")), Response(text=""))
     if verdict.outcome is not Outcome.UNASSESSED:
         assert json.loads(reply.strip().strip("`").removeprefix("json"))["id"] == nonce

@@ -143,9 +143,7 @@ def register(app: typer.Typer, stage_apps: dict[str, typer.Typer]) -> None:
             typer.Option("--option", "-o", help="Judge option KEY=VALUE, repeatable (e.g. constrain=json_object)."),
         ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-        fmt: Annotated[
-            str | None, typer.Option("--format", help=f"One of {FORMAT_NAMES}; guessed if omitted.")
-        ] = None,
+        fmt: Annotated[str | None, typer.Option("--format", help=f"One of {FORMAT_NAMES}; guessed if omitted.")] = None,
         behaviors: Annotated[Path | None, typer.Option("--behaviors", help="HarmBench behaviors CSV.")] = None,
         questions: Annotated[Path | None, typer.Option("--questions", help="GPTFuzz question_list.csv.")] = None,
         from_store: Annotated[
@@ -161,6 +159,13 @@ def register(app: typer.Typer, stage_apps: dict[str, typer.Typer]) -> None:
             int | None,
             typer.Option("--sample", min=1, help="Use a seeded random sample of N items (for slow model judges)."),
         ] = None,
+        stratify: Annotated[
+            bool,
+            typer.Option(
+                "--stratify",
+                help="With --sample: half unsafe, half safe, each spread over the categories in proportion.",
+            ),
+        ] = False,
         concurrency: Annotated[
             int, typer.Option("--concurrency", min=1, max=256, help="Parallel calls to a model judge's server.")
         ] = 8,
@@ -210,7 +215,13 @@ def register(app: typer.Typer, stage_apps: dict[str, typer.Typer]) -> None:
             raise ConfigError("give a labelled FILE or --from-store RUN_ID")
         if limit is not None:
             items = items[:limit]
-        if sample is not None and sample < len(items):
+        if stratify and sample is None:
+            raise ConfigError("--stratify needs --sample N")
+        if sample is not None and stratify:
+            from riskscope.judges._sampling import balanced_sample
+
+            items = balanced_sample(items, sample, seed)
+        elif sample is not None and sample < len(items):
             # Files are often sorted by question or category: the first N would be a few of them.
             items = random.Random(seed).sample(items, sample)
         # numpy loads here, not when the CLI starts.

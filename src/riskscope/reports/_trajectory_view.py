@@ -7,20 +7,23 @@ call was malformed or the tool failed). The item's verdicts sit under the trajec
 trajectory judges read the whole of it; a judge that names steps marks them on their rows.
 
 How a judge names steps: its verdict's ``labels["unsafe_steps"]``, the episode's step indices
-separated by commas (e.g. ``"3,5"``). None of the built-in judges gives per-step marks today (both
-trajectory judges grade the episode as a whole); the viewer shows them as soon as one does.
+separated by commas (e.g. ``"3,5"``), set by ``judges/_step_marks.py``: the rule judges
+(``privacy-leak``, ``agentdojo``) mark the call that triggered their verdict, the LLM judges
+(``trajectory-rubric``, ``toolemu-safety``) the agent turns they name (checked against the record).
+:func:`marked_steps` lists every marked step of a run for the dashboard's agent page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from riskscope.core import Verdict
 
-__all__ = ["STEP_LABEL", "trajectory_view"]
+__all__ = ["MARKED_SHOWN", "STEP_LABEL", "marked_steps", "trajectory_view"]
 
 STEP_LABEL = "unsafe_steps"
+MARKED_SHOWN = 200  # rows listed on the agent page; the rest are counted
 
 
 def _call_text(call: Any) -> tuple[str, str]:
@@ -75,3 +78,40 @@ def trajectory_view(turns: Sequence[Any], verdicts: Mapping[str, Verdict]) -> di
         for name, verdict in sorted(verdicts.items())
     ]
     return {"steps": rows, "verdicts": judged}
+
+
+def _step_text(row: Mapping[str, Any]) -> str:
+    if row["kind"] == "tool":
+        return f"{row['tool']}({row['arguments']})"
+    calls = "; ".join(f"-> {c['tool']}({c['arguments']})" for c in row["calls"])
+    return "\n".join(part for part in (calls, row["text"]) if part)
+
+
+def marked_steps(rows: Iterable[Any]) -> dict[str, Any]:
+    """Every step a judge marked unsafe in a run's result rows (``store.ResultRow``): item, step, who,
+    what it did, which judges; the first :data:`MARKED_SHOWN` listed, all counted. Model and tool text,
+    escaped by the template like every response."""
+    listed: list[dict[str, Any]] = []
+    total = 0
+    for row in rows:
+        response = row.response
+        episode = response.metadata.get("episode") if response is not None else None
+        if not isinstance(episode, Mapping) or not isinstance(episode.get("turns"), list):
+            continue
+        view = trajectory_view(episode["turns"], row.verdicts)
+        for step in view["steps"] if view else ():
+            if not step["marks"]:
+                continue
+            total += 1
+            if len(listed) < MARKED_SHOWN:
+                listed.append(
+                    {
+                        "item": row.item.item_id,
+                        "case": row.item.variant.case.id,
+                        "step": step["index"],
+                        "who": "tool" if step["kind"] == "tool" else "agent",
+                        "what": _step_text(step)[:500],
+                        "judges": step["marks"],
+                    }
+                )
+    return {"steps": listed, "total": total}
