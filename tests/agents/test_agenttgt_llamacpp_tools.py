@@ -156,6 +156,30 @@ def test_a_model_repeating_its_call_is_cut_at_the_per_turn_cap() -> None:
     assert response.metadata["completions"] == 2 * MAX_CALLS_PER_TURN
 
 
+SEND_MESSAGE = {
+    "type": "function",
+    "function": {
+        "name": "send_message",
+        "description": "Send a message (invented).",
+        "parameters": {"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]},
+    },
+}
+
+
+def test_a_tool_named_like_the_text_answer_keeps_its_grammar_and_counts_toward_the_cap() -> None:
+    # "functions.send_message:\n" ends like the text answer's "message:\n": it once lost its grammar
+    # (free text: the model ran on into further calls) and escaped the per-turn cap. (The handler
+    # itself routes a *first* choice naming "message" to a text answer: only later calls reach it.)
+    script = ["functions.lookup", '{"query": "a"}'] + ["functions.send_message:", '{"text": "hi"}'] * 3
+    target, fake = _scripted_target([*script, "functions.send_message:"])
+    response = target._complete_with_tools(QUOTED, Decoding(max_tokens=9), [LOOKUP, SEND_MESSAGE])
+    assert [c["function"]["name"] for c in response.tool_calls or ()] == ["lookup"] + ["send_message"] * 3
+    assert response.metadata["calls_capped"] == MAX_CALLS_PER_TURN
+    arguments = [c for c in fake.calls if str(c["prompt"]).endswith("functions.send_message:\n")]
+    assert len(arguments) == MAX_CALLS_PER_TURN - 1
+    assert all(c["grammar"] is not None and c["max_tokens"] == 9 for c in arguments)
+
+
 class _ScriptedLlamaClass:
     """``llama_cpp.Llama`` replaced for one test: every instance plays the shared script."""
 

@@ -286,8 +286,10 @@ class _BoundedLlama:
     def create_completion(self, **kwargs: Any) -> Any:
         prompt = str(kwargs.get("prompt", ""))
         routing = kwargs.get("stop") == [":"]
-        message = prompt.endswith("message:\n")
-        arguments = not routing and not message and prompt.endswith(tuple(f"{h}\n" for h in self._heads))
+        arguments = not routing and prompt.endswith(tuple(f"{h}\n" for h in self._heads))
+        # The text answer's prompt ends "<|im_start|>assistant\nmessage:\n"; an arguments prompt for a
+        # tool named like "send_message" ends "functions.send_message:\n" and keeps its grammar.
+        message = not routing and not arguments and prompt.endswith("\nmessage:\n")
         follow_up = not (routing or message or arguments)
         if follow_up and self.calls >= MAX_CALLS_PER_TURN:
             self.capped = True
