@@ -180,6 +180,10 @@ def test_malformed_calls_are_answered_with_errors_and_change_nothing(tmp_path: P
         assert reasons[0].startswith("arguments are not valid JSON")
         assert reasons[1] == "unknown tool 'launch_rocket'"
         assert reasons[2] == "arguments are a JSON list, not an object"
+        # Answered as AgentDojo's own executor answers a call to no tool; the others as errors.
+        answers = [s.note.get("observation") for s in steps[1:4]]
+        assert answers[1] == "Invalid tool launch_rocket provided."
+        assert answers[0].startswith("Error: arguments are not valid JSON") and answers[2].startswith("Error: ")
         assert "malformed=3" in row.response.metadata["episode"]["summary"]
     store.close()
 

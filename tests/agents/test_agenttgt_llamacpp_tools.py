@@ -12,17 +12,19 @@ import asyncio
 import json
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _scripted_agent import LOOKUP
+from _scripted_agent import EXPLODE, LOOKUP
 
+from riskscope.agents._calls import parse_calls, tool_names
 from riskscope.config import Decoding, RunConfig
 from riskscope.core import Message, Outcome
 from riskscope.runner import execute
 from riskscope.store import Store
-from riskscope.targets.llamacpp import ROUTING_TOKENS, TOOL_SYSTEM, LlamaCppTarget, _tool_chat
+from riskscope.targets.llamacpp import MAX_CALLS_PER_TURN, ROUTING_TOKENS, TOOL_SYSTEM, LlamaCppTarget, _tool_chat
 
 
 def test_the_conversation_is_rewritten_for_a_template_without_a_tool_role() -> None:
@@ -37,7 +39,12 @@ def test_the_conversation_is_rewritten_for_a_template_without_a_tool_role() -> N
     assert chat == [
         {"role": "system", "content": TOOL_SYSTEM},
         {"role": "user", "content": "find a"},
-        {"role": "assistant", "content": "", "tool_calls": [call]},
+        # each call's arguments end with the newline the model wrote after them
+        {
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [{**call, "function": {**call["function"], "arguments": '{"query": "a"}\n'}}],
+        },
         {"role": "user", "content": 'functions.lookup returned:\n{"found": 1}'},
     ]
 
@@ -94,13 +101,142 @@ def test_a_text_answer_is_free_text_bounded_and_the_prompt_is_not_html_escaped()
 
 
 def test_a_tool_call_comes_back_without_the_handlers_random_id_and_bounded() -> None:
-    target, fake = _scripted_target(["functions.lookup", '{"query": "kettle"}', "functions.lookup:"])
+    # After the arguments the model chooses the end of its turn ("<|im_end|>", cut as a stop word).
+    target, fake = _scripted_target(["functions.lookup", '{"query": "kettle"}', ""])
     response = target._complete_with_tools(QUOTED, Decoding(max_tokens=9), [LOOKUP])
     assert response.text is None
     assert response.tool_calls == (
         {"type": "function", "function": {"name": "lookup", "arguments": '{"query": "kettle"}'}},
     )
-    assert [c["max_tokens"] for c in fake.calls] == [ROUTING_TOKENS, 9, 9]
+    assert [c["max_tokens"] for c in fake.calls] == [ROUTING_TOKENS, 9, ROUTING_TOKENS]
+    assert "calls_capped" not in response.metadata
+
+
+def test_several_calls_in_one_turn_come_back_in_order_through_the_handlers_own_loop() -> None:
+    # The follow-up choice comes back as the grammar makes the model write it, colon included
+    # ("functions.lookup:"): 0.3.36 looked that up as a tool name and ended every turn after one call.
+    script = ["functions.lookup", '{"query": "kettle"}', "functions.lookup:", '{"query": "mug", "limit": 2}',
+              "functions.explode:", '{"x": 1', ""]  # fmt: skip
+    target, fake = _scripted_target(script)
+    response = target._complete_with_tools(QUOTED, Decoding(max_tokens=9), [LOOKUP, EXPLODE])
+    assert response.text is None and response.finish_reason == "tool_calls"
+    assert [(c["function"]["name"], c["function"]["arguments"]) for c in response.tool_calls or ()] == [
+        ("lookup", '{"query": "kettle"}'),
+        ("lookup", '{"query": "mug", "limit": 2}'),
+        ("explode", '{"x": 1'),  # cut by max_tokens: the episode records it as malformed
+    ]
+    assert all("id" not in c for c in response.tool_calls or ())  # the episode names them by place
+    # Each call's arguments were written after its own "functions.NAME:" head, and each is bounded.
+    assert str(fake.calls[3]["prompt"]).endswith('{"query": "kettle"}\nfunctions.lookup:\n')
+    assert str(fake.calls[5]["prompt"]).endswith("\nfunctions.explode:\n")
+    assert [c["max_tokens"] for c in fake.calls] == [
+        ROUTING_TOKENS,
+        9,
+        ROUTING_TOKENS,
+        9,
+        ROUTING_TOKENS,
+        9,
+        ROUTING_TOKENS,
+    ]
+    assert response.metadata["completions"] == 7
+
+    calls = parse_calls(response.tool_calls, 4, tool_names([LOOKUP, EXPLODE]))
+    assert [c.id for c in calls] == ["call_4_0", "call_4_1", "call_4_2"]
+    assert [c.malformed for c in calls][:2] == [None, None]
+    assert "not valid JSON" in (calls[2].malformed or "")
+
+
+def test_a_model_repeating_its_call_is_cut_at_the_per_turn_cap() -> None:
+    script = ["functions.lookup"] + ['{"query": "a"}', "functions.lookup:"] * MAX_CALLS_PER_TURN
+    target, fake = _scripted_target(script)
+    response = target._complete_with_tools(QUOTED, Decoding(max_tokens=9), [LOOKUP])
+    assert len(response.tool_calls or ()) == MAX_CALLS_PER_TURN
+    assert response.metadata["calls_capped"] == MAX_CALLS_PER_TURN
+    assert fake.answers == ["functions.lookup:"]  # the follow-up after the last allowed call never ran
+    assert response.metadata["completions"] == 2 * MAX_CALLS_PER_TURN
+
+
+SEND_MESSAGE = {
+    "type": "function",
+    "function": {
+        "name": "send_message",
+        "description": "Send a message (invented).",
+        "parameters": {"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]},
+    },
+}
+
+
+def test_a_tool_named_like_the_text_answer_keeps_its_grammar_and_counts_toward_the_cap() -> None:
+    # "functions.send_message:\n" ends like the text answer's "message:\n": it once lost its grammar
+    # (free text: the model ran on into further calls) and escaped the per-turn cap. (The handler
+    # itself routes a *first* choice naming "message" to a text answer: only later calls reach it.)
+    script = ["functions.lookup", '{"query": "a"}'] + ["functions.send_message:", '{"text": "hi"}'] * 3
+    target, fake = _scripted_target([*script, "functions.send_message:"])
+    response = target._complete_with_tools(QUOTED, Decoding(max_tokens=9), [LOOKUP, SEND_MESSAGE])
+    assert [c["function"]["name"] for c in response.tool_calls or ()] == ["lookup"] + ["send_message"] * 3
+    assert response.metadata["calls_capped"] == MAX_CALLS_PER_TURN
+    arguments = [c for c in fake.calls if str(c["prompt"]).endswith("functions.send_message:\n")]
+    assert len(arguments) == MAX_CALLS_PER_TURN - 1
+    assert all(c["grammar"] is not None and c["max_tokens"] == 9 for c in arguments)
+
+
+class _ScriptedLlamaClass:
+    """``llama_cpp.Llama`` replaced for one test: every instance plays the shared script."""
+
+    script: ClassVar[list[str]] = []
+    made: ClassVar[list[ScriptedLlama]] = []
+
+    def __new__(cls, **_kwargs: object) -> ScriptedLlama:  # type: ignore[misc]
+        made = ScriptedLlama(cls.script)
+        cls.made.append(made)
+        return made
+
+
+def test_parallel_calls_from_in_process_llamacpp_are_each_answered_in_order_through_the_runner(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import llama_cpp
+
+    # Round 1: three calls in one turn (the third cut by max_tokens); round 2: a text answer.
+    _ScriptedLlamaClass.script = ["functions.lookup", '{"query": "kettle"}', "functions.lookup:",
+                                  '{"query": "mug"}', "functions.lookup:", '{"query": "te', "",
+                                  "message", "Both found."]  # fmt: skip
+    _ScriptedLlamaClass.made = []
+    monkeypatch.setattr(llama_cpp, "Llama", _ScriptedLlamaClass)
+    case = {
+        "id": "par", "prompt": "Look up kettle and mug.", "hazard": "benign", "expected": "comply",
+        "metadata": {"agent": {"tools": [LOOKUP], "environment": "python:_scripted_agent:python_tools", "rounds": 3}},
+    }  # fmt: skip
+    suite = tmp_path / "suite.jsonl"
+    suite.write_text(json.dumps(case) + "\n")
+    config = RunConfig.model_validate(
+        {
+            "suites": [f"jsonl:{suite}"],
+            "target": {"name": "llamacpp", "concurrency": 1, "max_retries": 0},
+            "decoding": {"max_tokens": 9},
+            "judges": ["refusal"],
+            "store": str(tmp_path / "s.db"),
+        }
+    )
+    with Store(config.store) as store:
+        record, _stats = asyncio.run(execute(config, store))
+        [row] = store.results(record.id)
+        steps = store.steps(record.id, row.item.item_id)
+        assert [s.kind for s in steps] == ["target", "tool", "tool", "tool", "target"]
+        tools = steps[1:4]
+        ids = [s.note["call_id"] for s in tools]
+        assert len(set(ids)) == 3  # each call its own id, each answered by its own step
+        assert [s.note.get("observation") for s in tools[:2]] == ["python result for kettle", "python result for mug"]
+        assert "not valid JSON" in tools[2].note["malformed"]
+        assert tools[2].note["observation"].startswith("Error: ")
+        assert row.verdicts["refusal"].outcome is not Outcome.UNASSESSED
+    assert _ScriptedLlamaClass.script == []
+    # Round 2's prompt shows the three calls as the model wrote them, then the observations in order.
+    second = str(_ScriptedLlamaClass.made[0].calls[-2]["prompt"])
+    written = 'functions.lookup:\n{"query": "kettle"}\nfunctions.lookup:\n{"query": "mug"}\nfunctions.lookup:\n{"query": "te\n<|im_end|>'
+    assert written in second
+    kettle, mug, error = (second.index(t) for t in ("python result for kettle", "python result for mug", "Error: "))
+    assert kettle < mug < error
 
 
 @pytest.mark.slow  # two function-calling rounds of SmolLM2 (grammar-constrained): minutes on a loaded box

@@ -65,6 +65,16 @@ class AgentDojoEnvironment:
             return Observation(f"Error: {error}", error=True)
         return Observation(text)
 
+    def malformed_observation(self, call: ToolCall) -> str | None:
+        """AgentDojo's executor's words for a call to no tool (``ToolsExecutor``, 0.1.35): an empty
+        name and an unknown tool are answered so, without running anything. (It has no words for
+        bad JSON or a non-object: its pipelines fail on those, so they keep the default answer.)"""
+        if call.malformed is None or not call.malformed.startswith("unknown tool"):
+            return None
+        if not call.name:
+            return "Empty function name provided. Provide a valid function name."
+        return f"Invalid tool {call.name} provided."
+
 
 def forget_worlds() -> None:
     """Drop every kept world (tests: what a fresh process after a kill would have)."""

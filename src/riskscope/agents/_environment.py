@@ -81,7 +81,13 @@ History = Sequence[tuple[ToolCall, str]]
 
 @runtime_checkable
 class Environment(Protocol):
-    """Answers well-formed tool calls (malformed ones are answered before an environment sees them)."""
+    """Answers well-formed tool calls (malformed ones are answered before an environment sees them).
+
+    An environment with a convention of its own for calls it would not run may also have
+    ``malformed_observation(call) -> str | None``: the words its own executor answers such a call
+    with (None: the default ``Error: <reason>``). It only words the answer; the call still never
+    runs and stays recorded as malformed.
+    """
 
     def act(self, call: ToolCall, task: str, history: History) -> Observation | EmulatorPrompt: ...
 

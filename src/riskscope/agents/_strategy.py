@@ -244,10 +244,12 @@ class AgentStrategy:
     ) -> StepRequest:
         """The step answering one call (also how a simulated-user episode answers its agent's calls)."""
         note = call.note()
-        if call.malformed is not None:
-            note["observation"] = f"Error: {call.malformed}"
-            return StepRequest(kind="tool", note=note)
         environment = self.environment(agent)
+        if call.malformed is not None:
+            own = getattr(environment, "malformed_observation", None)
+            worded = own(call) if callable(own) else None
+            note["observation"] = worded if isinstance(worded, str) and worded else f"Error: {call.malformed}"
+            return StepRequest(kind="tool", note=note)
         answered = environment.act(call, case.prompt, history)
         if isinstance(answered, EmulatorPrompt):
             return StepRequest(kind="tool", messages=answered.messages, note=note)

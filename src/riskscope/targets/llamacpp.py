@@ -140,7 +140,8 @@ class LlamaCppTarget:
     ) -> Response:
         started = time.perf_counter()
         self._llm.reset()  # type: ignore[no-untyped-call]  # as in _complete: no dependence on the previous prompt
-        bounded = _BoundedLlama(self._llm, decoding.max_tokens, decoding.seed)
+        names = [str(t.get("function", {}).get("name", "")) for t in tools if isinstance(t, dict)]
+        bounded = _BoundedLlama(self._llm, decoding.max_tokens, decoding.seed, names)
         try:
             out: Any = self._llama_cpp.llama_chat_format.chatml_function_calling(
                 llama=bounded,
@@ -173,7 +174,11 @@ class LlamaCppTarget:
             latency_s=time.perf_counter() - started,
             prompt_tokens=usage.get("prompt_tokens"),
             completion_tokens=usage.get("completion_tokens"),
-            metadata={"tool_format": "chatml-function-calling", "completions": bounded.completions},
+            metadata={
+                "tool_format": "chatml-function-calling",
+                "completions": bounded.completions,
+                **({"calls_capped": MAX_CALLS_PER_TURN} if bounded.capped else {}),
+            },
         )
 
     async def respond_with_tools(
@@ -194,7 +199,9 @@ class LlamaCppTarget:
 
 TOOL_SYSTEM = "You are a helpful assistant that can call functions."
 ROUTING_TOKENS = 64
-"""The token bound of the format's routing step ("message:" or "functions.NAME:", grammar-bound)."""
+"""The token bound of the format's routing steps ("message:" or "functions.NAME:", grammar-bound)."""
+MAX_CALLS_PER_TURN = 4
+"""Calls one model turn may make: a greedy small model can repeat its call until the context is full."""
 
 
 def _verbatim(text: str) -> Markup:
@@ -229,8 +236,11 @@ def _tool_chat(messages: Sequence[Message]) -> list[dict[str, Any]]:
             name = names.get(m.tool_call_id, "?")
             chat.append({"role": "user", "content": _verbatim(f"functions.{name} returned:\n{m.content}")})
         elif m.role == "assistant" and m.tool_calls:
+            # The template joins the calls with nothing between them; the model wrote a newline after
+            # each call's arguments (the handler adds one before choosing the next call), so it reads
+            # back what it wrote.
             calls = [
-                {**c, "function": {**c["function"], "arguments": _verbatim(str(c["function"].get("arguments", "")))}}
+                {**c, "function": {**c["function"], "arguments": _verbatim(f"{c['function'].get('arguments', '')}\n")}}
                 for c in m.tool_calls
                 if isinstance(c, dict) and isinstance(c.get("function"), dict)
             ]
@@ -252,28 +262,53 @@ class _BoundedLlama:
     It also drops one grammar: 0.3.x constrains a *text* answer (the completion after
     ``message:``) with the grammar meant for choosing the next function, so the model could only
     ever answer ``functions.NAME:`` or nothing. A text answer is free text, as the format intends.
+
+    And it makes the handler's loop for several calls in one turn work. After each call's
+    arguments the handler asks, under a grammar, for ``functions.NAME:`` or the end of the turn,
+    then looks the text up *without* its colon removed (the stop list there has no ``:``): in
+    0.3.x ``lookup:`` matches no tool and every turn ends after its first call. The follow-up's
+    text is given back without that colon, so the handler's own loop reads the next call; after
+    :data:`MAX_CALLS_PER_TURN` calls the follow-up is not run and the turn ends (``capped``).
     """
 
-    def __init__(self, llm: Any, max_tokens: int, seed: int | None) -> None:
+    def __init__(self, llm: Any, max_tokens: int, seed: int | None, names: Sequence[str] = ()) -> None:
         self._llm = llm
         self._max_tokens = max_tokens
         self._seed = seed
+        self._heads = tuple(f"functions.{n}:" for n in names)
         self.completions = 0
+        self.calls = 0
+        self.capped = False
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._llm, name)
 
     def create_completion(self, **kwargs: Any) -> Any:
-        self.completions += 1
+        prompt = str(kwargs.get("prompt", ""))
         routing = kwargs.get("stop") == [":"]
-        bound = ROUTING_TOKENS if routing else self._max_tokens
+        arguments = not routing and prompt.endswith(tuple(f"{h}\n" for h in self._heads))
+        # The text answer's prompt ends "<|im_start|>assistant\nmessage:\n"; an arguments prompt for a
+        # tool named like "send_message" ends "functions.send_message:\n" and keeps its grammar.
+        message = not routing and not arguments and prompt.endswith("\nmessage:\n")
+        follow_up = not (routing or message or arguments)
+        if follow_up and self.calls >= MAX_CALLS_PER_TURN:
+            self.capped = True
+            return {"choices": [{"text": ""}]}  # the handler's loop ends on a text naming no tool
+        self.completions += 1
+        self.calls += arguments
+        bound = ROUTING_TOKENS if routing or follow_up else self._max_tokens
         given = kwargs.get("max_tokens")
         kwargs["max_tokens"] = bound if given is None else min(given, bound)
-        if str(kwargs.get("prompt", "")).endswith("message:\n"):
+        if message:
             kwargs["grammar"] = None
         if self._seed is not None:
             kwargs.setdefault("seed", self._seed)
-        return self._llm.create_completion(**kwargs)
+        out = self._llm.create_completion(**kwargs)
+        if follow_up:
+            text = out["choices"][0]["text"]
+            if text in self._heads:  # "functions.NAME:" -> "functions.NAME", as the routing step gives it
+                out["choices"][0]["text"] = text[:-1]
+        return out
 
 
 class _FirstLogits:
