@@ -135,6 +135,18 @@ def test_malformed_template_files_name_the_file_and_line(tmp_path: Path) -> None
     broken.write_text('[\n"ok",\n"unterminated\n]')
     with pytest.raises(ConfigError, match=r"broken.json:3: not valid JSON"):
         build_chain(f"template:file={broken}")
+    not_text = tmp_path / "not_text.json"  # valid JSON, a bad item: its own line, not only its index
+    not_text.write_text('[\n  "ok [INSERT PROMPT HERE]",\n  "fine",\n\n  {"text": "x"},\n  "after"\n]\n')
+    with pytest.raises(ConfigError, match=r"not_text.json:5: item 2: a template must be a non-empty string"):
+        build_chain(f"template:file={not_text}")
+    blank = tmp_path / "blank.json"
+    blank.write_text('["ok", "   "]')
+    with pytest.raises(ConfigError, match=r"blank.json:1: item 1:"):
+        build_chain(f"template:file={blank}")
+    not_a_list = tmp_path / "object.json"
+    not_a_list.write_text('\n\n{"templates": []}\n')
+    with pytest.raises(ConfigError, match=r"object.json:3: expected a JSON list"):
+        build_chain(f"template:file={not_a_list}")
 
 
 def test_the_public_template_collections_load(shared_data: Path) -> None:
