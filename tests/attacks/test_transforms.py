@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from riskscope.attacks import Undecodable, attacks, build_chain, expand
+from riskscope.attacks import Undecodable, attacks, build_chain, expand, lineage_ids
 from riskscope.core import TestCase, Variant
 from riskscope.errors import ConfigError, UnknownPluginError
 
@@ -74,6 +74,26 @@ def test_a_chain_applies_in_order_and_records_its_lineage() -> None:
     assert "Do not apologise" in decoded and PROMPT in decoded
     again = build_chain("refusal_suppression+base64").apply(Variant.of(_case()))[0]
     assert again.id == variant.id != "c1"  # deterministic ids, distinct from the base case
+
+
+@pytest.mark.parametrize(
+    "spec",
+    ["base64", "template:k=2", "many_shot:shots=2", "few_shot:format=messages", "persona:name=all", "crescendo"],
+)
+def test_lineage_ids_recompute_each_variant_and_its_base_case(spec: str) -> None:
+    variants = build_chain(spec).apply(Variant.of(_case()))
+    assert variants
+    for variant in variants:
+        assert lineage_ids(variant) == ("c1", variant.id)  # one step: the parent is the base case
+    assert lineage_ids(Variant.of(_case())) == ("c1",)
+
+
+def test_lineage_ids_name_the_parent_of_a_chained_step() -> None:
+    (first,) = build_chain("refusal_suppression").apply(Variant.of(_case()))
+    chained = build_chain("refusal_suppression+template:k=2").apply(Variant.of(_case()))
+    assert len(chained) == 2
+    for variant in chained:
+        assert lineage_ids(variant) == ("c1", first.id, variant.id)
 
 
 def test_expand_keeps_the_base_case_unless_told_not_to() -> None:
