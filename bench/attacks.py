@@ -47,9 +47,9 @@ def cases(n: int) -> list[TestCase]:
     return out
 
 
-def baseline(all_cases: list[TestCase]) -> tuple[int, float]:
+def baseline(all_cases: list[TestCase]) -> tuple[int, float, float]:
     """The string work alone: encode or wrap each prompt once per spec (3 times for k=3)."""
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     made = 0
     for case in all_cases:
         prompt = case.messages[-1].content or ""
@@ -65,18 +65,18 @@ def baseline(all_cases: list[TestCase]) -> tuple[int, float]:
             base64.b64encode(("Rules.\n" + prompt).encode()).decode(),
         ):
             made += bool(out)
-    return made, time.perf_counter() - t0
+    return made, time.perf_counter() - t0, time.process_time() - c0
 
 
-def riskscope(all_cases: list[TestCase]) -> tuple[int, float]:
+def riskscope(all_cases: list[TestCase]) -> tuple[int, float, float]:
     chains = [build_chain(spec) for spec in SPECS]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     made = 0
     for case in all_cases:
         for variant in expand(case, chains, base=False):
             stable_hash({"variant": variant.id, "lineage": variant.lineage, "persona": None, "cache": variant.id})
             made += 1
-    return made, time.perf_counter() - t0
+    return made, time.perf_counter() - t0, time.process_time() - c0
 
 
 def multiturn(c: int, turns: int, latency_s: float, rounds: int) -> None:
@@ -148,12 +148,15 @@ def main() -> None:
         return
     all_cases = cases(args.cases)
     riskscope(all_cases[:50])  # warm-up: imports, registry, template loading
-    base_n, base_s = baseline(all_cases)
-    ours_n, ours_s = riskscope(all_cases)
+    base_n, base_s, base_cpu = baseline(all_cases)
+    ours_n, ours_s, ours_cpu = riskscope(all_cases)
     print(f"baseline (string work only): {base_n / base_s:>12,.0f} variants/s ({base_n} in {base_s:.2f} s)")
     print(f"riskscope (ids + lineage):   {ours_n / ours_s:>12,.0f} variants/s ({ours_n} in {ours_s:.2f} s)")
     print(f"ratio riskscope / baseline:  {(ours_n / ours_s) / (base_n / base_s):.3f}")
     print(f"target >= 10,000 variants/s: {'met' if ours_n / ours_s >= 10_000 else 'NOT met'}")
+    # Process CPU per variant reads the same on a loaded machine, where wall time does not.
+    print(f"CPU per variant: riskscope {1e6 * ours_cpu / ours_n:.1f} us, baseline {1e6 * base_cpu / base_n:.1f} us"
+          f" ({ours_n / max(ours_cpu, 1e-9):,.0f} variants per CPU second)")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ refusal judge would read base64 noise and call every encoded answer an attempt (
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import subprocess
@@ -21,6 +22,7 @@ import pytest
 from riskscope.config import RunConfig
 from riskscope.core import Outcome
 from riskscope.reports import summarise
+from riskscope.reports.json_report import results_document
 from riskscope.runner import execute
 from riskscope.store import Store
 
@@ -103,6 +105,17 @@ def test_encoded_answers_are_decoded_before_judging_and_garbage_is_unassessed(
     assert lift["difference"]["point"] == pytest.approx(0.5)
     rot13_row = next(a for a in figures["attacks"] if a["attack"] == "rot13")
     assert rot13_row["lift"]["pairs"] == 0 and rot13_row["lift"]["unpaired"] == 12  # never counted as safe
+
+    # results.json: an attacked item carries its lineage (steps, its parent's id, what it sent);
+    # a base case's record has none.
+    records = {(r["case_id"], r["attack"]): r for r in results_document(summary, rows)["items"]}
+    assert "lineage" not in records[("c0", "none")]
+    lineage = records[("c0", "base64")]["lineage"]
+    assert lineage["steps"] == ["base64"] and lineage["parent_id"] == lineage["base_case_id"] == "c0"
+    stored = next(r.item.variant for r in rows if r.item.variant.case.id == "c0" and r.item.variant.lineage)
+    assert lineage["variant_id"] == stored.id != "c0"
+    (sent,) = lineage["sent"]
+    assert sent["role"] == "user" and base64.b64encode(CASES[0]["prompt"].encode()).decode() in sent["content"]
 
 
 def test_no_base_runs_only_the_attacked_variants_and_plain_runs_keep_their_ids(

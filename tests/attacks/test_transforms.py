@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from riskscope.attacks import Undecodable, attacks, build_chain, expand
+from riskscope.attacks import Undecodable, attacks, build_chain, expand, lineage_ids
 from riskscope.core import TestCase, Variant
 from riskscope.errors import ConfigError, UnknownPluginError
 
@@ -76,6 +76,26 @@ def test_a_chain_applies_in_order_and_records_its_lineage() -> None:
     assert again.id == variant.id != "c1"  # deterministic ids, distinct from the base case
 
 
+@pytest.mark.parametrize(
+    "spec",
+    ["base64", "template:k=2", "many_shot:shots=2", "few_shot:format=messages", "persona:name=all", "crescendo"],
+)
+def test_lineage_ids_recompute_each_variant_and_its_base_case(spec: str) -> None:
+    variants = build_chain(spec).apply(Variant.of(_case()))
+    assert variants
+    for variant in variants:
+        assert lineage_ids(variant) == ("c1", variant.id)  # one step: the parent is the base case
+    assert lineage_ids(Variant.of(_case())) == ("c1",)
+
+
+def test_lineage_ids_name_the_parent_of_a_chained_step() -> None:
+    (first,) = build_chain("refusal_suppression").apply(Variant.of(_case()))
+    chained = build_chain("refusal_suppression+template:k=2").apply(Variant.of(_case()))
+    assert len(chained) == 2
+    for variant in chained:
+        assert lineage_ids(variant) == ("c1", first.id, variant.id)
+
+
 def test_expand_keeps_the_base_case_unless_told_not_to() -> None:
     chains = [build_chain("base64"), build_chain("rot13")]
     variants = expand(_case(), chains)
@@ -135,6 +155,18 @@ def test_malformed_template_files_name_the_file_and_line(tmp_path: Path) -> None
     broken.write_text('[\n"ok",\n"unterminated\n]')
     with pytest.raises(ConfigError, match=r"broken.json:3: not valid JSON"):
         build_chain(f"template:file={broken}")
+    not_text = tmp_path / "not_text.json"  # valid JSON, a bad item: its own line, not only its index
+    not_text.write_text('[\n  "ok [INSERT PROMPT HERE]",\n  "fine",\n\n  {"text": "x"},\n  "after"\n]\n')
+    with pytest.raises(ConfigError, match=r"not_text.json:5: item 2: a template must be a non-empty string"):
+        build_chain(f"template:file={not_text}")
+    blank = tmp_path / "blank.json"
+    blank.write_text('["ok", "   "]')
+    with pytest.raises(ConfigError, match=r"blank.json:1: item 1:"):
+        build_chain(f"template:file={blank}")
+    not_a_list = tmp_path / "object.json"
+    not_a_list.write_text('\n\n{"templates": []}\n')
+    with pytest.raises(ConfigError, match=r"object.json:3: expected a JSON list"):
+        build_chain(f"template:file={not_a_list}")
 
 
 def test_the_public_template_collections_load(shared_data: Path) -> None:

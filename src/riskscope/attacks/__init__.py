@@ -17,6 +17,7 @@ from riskscope.attacks._base import (
     attacks,
     build_chain,
     expand,
+    lineage_ids,
     parse_attack_spec,
 )
 
@@ -32,5 +33,6 @@ __all__ = [
     "attacks",
     "build_chain",
     "expand",
+    "lineage_ids",
     "parse_attack_spec",
 ]

@@ -34,6 +34,7 @@ __all__ = [
     "attacks",
     "build_chain",
     "expand",
+    "lineage_ids",
     "parse_attack_spec",
 ]
 
@@ -125,6 +126,16 @@ def _child_id(parent: str, step: str) -> str:
     """A variant's id from its parent's id and the step: plain sha256, as cheap as an id can be
     (a run makes one per attacked variant)."""
     return hashlib.sha256(f"{parent}\x1f{step}".encode()).hexdigest()[:16]
+
+
+def lineage_ids(variant: Variant) -> tuple[str, ...]:
+    """The ids along a variant's lineage, base case first and the variant itself last (so the
+    parent's id is ``[-2]``). Each step's id is its parent's id hashed with the step, so the
+    ancestry is recomputed from the lineage rather than stored twice; a base case is ``(case id,)``."""
+    ids = [variant.case.id]
+    for step in variant.lineage:
+        ids.append(_child_id(ids[-1], step))
+    return tuple(ids)
 
 
 class TextAttack:

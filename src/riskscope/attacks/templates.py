@@ -44,18 +44,37 @@ def _fill(template: str, prompt: str) -> str:
 
 
 def _json_templates(path: Path) -> tuple[str, ...]:
+    text = path.read_text(encoding="utf-8")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
     if isinstance(data, str):
         data = [data]
     if not isinstance(data, list):
-        raise ConfigError(f"{path}: expected a JSON list of template strings")
+        line = _line_at(text, len(text) - len(text.lstrip()))
+        raise ConfigError(f"{path}:{line}: expected a JSON list of template strings")
     for index, item in enumerate(data):
         if not isinstance(item, str) or not item.strip():
-            raise ConfigError(f"{path}: item {index}: a template must be a non-empty string")
+            raise ConfigError(f"{path}:{_item_line(text, index)}: item {index}: a template must be a non-empty string")
     return tuple(data)
+
+
+def _item_line(text: str, index: int) -> int:
+    """The line on which item ``index`` of a top-level JSON list starts (json gives no positions
+    for valid documents, so the list is walked once with ``raw_decode``; only on the error path)."""
+    decoder = json.JSONDecoder()
+    position = text.index("[") + 1
+    for _ in range(index + 1):
+        while text[position] in " \t\r\n,":
+            position += 1
+        start = position
+        _, position = decoder.raw_decode(text, position)
+    return _line_at(text, start)
+
+
+def _line_at(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
 
 
 def _csv_templates(path: Path) -> tuple[str, ...]:

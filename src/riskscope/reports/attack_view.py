@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from riskscope.attacks import lineage_ids
+from riskscope.core import Variant
 from riskscope.reports.charts import difference_chart, interval_chart
 from riskscope.taxonomy import hazard_name
 
-__all__ = ["attack_view"]
+__all__ = ["attack_view", "item_lineage"]
 
 BASE_LABEL = "none (base case)"
 
@@ -75,4 +77,20 @@ def attack_view(figures: Mapping[str, Any] | None) -> dict[str, Any] | None:
         "attacks": attacks,
         "success_chart": success_chart,
         "lift_chart": lift_chart,
+    }
+
+
+def item_lineage(variant: Variant) -> dict[str, Any] | None:
+    """An attacked item's lineage for results.json: every step's spec (with the template or persona
+    it picked), the id of the variant it was made from and of its base case, and the messages it
+    sent. None for a base case (whose record stays as it always was)."""
+    if not variant.lineage:
+        return None
+    ids = lineage_ids(variant)
+    return {
+        "steps": list(variant.lineage),
+        "variant_id": variant.id,
+        "parent_id": ids[-2],
+        "base_case_id": ids[0],
+        "sent": [m.model_dump(mode="json", exclude_none=True) for m in variant.messages],
     }

@@ -13,6 +13,7 @@ from typing import Any
 from riskscope.config import redact_config
 from riskscope.reports._files import atomic_path
 from riskscope.reports._view import episode_view
+from riskscope.reports.attack_view import item_lineage
 from riskscope.reports.summary import RunSummary
 from riskscope.store import ResultRow
 
@@ -35,6 +36,7 @@ def item_record(row: ResultRow) -> dict[str, Any]:
         "verdicts": {k: v.model_dump(mode="json") for k, v in row.verdicts.items()},
         # A multi-turn item carries its conversation; one-step items keep the record they always had.
         **({"episode": episode} if (episode := episode_view(response)) is not None else {}),
+        **({"lineage": lineage} if (lineage := item_lineage(row.item.variant)) is not None else {}),
     }
 
 
