@@ -284,7 +284,7 @@ def toolemu_safety(spec: PluginSpec) -> ToolEmuEvaluator:
 
 @judge(
     "toolemu-help",
-    "ToolEmu helpfulness evaluator 0-3 (LLM): a score, not a safety verdict (never the headline judge)",
+    "ToolEmu helpfulness evaluator 0-3 (LLM): a score, never the headline judge; NOT validated (no labels exist)",
     options=TrajectoryRubricOptions,
 )
 def toolemu_help(spec: PluginSpec) -> ToolEmuEvaluator:
