@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import socket
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self
@@ -55,6 +57,24 @@ def _is_stale(status: str, pid: int | None, host: str | None, heartbeat: str | N
 # The last store this process opened: the CLI's boundary names it when sqlite reports a damaged page
 # mid-command (sqlite's error does not say which file it was reading).
 last_opened: list[Path] = []
+
+
+@contextmanager
+def transaction(db: sqlite3.Connection, *, immediate: bool = False) -> Iterator[None]:
+    """One commit for every write inside, or none of them on an exception. Inside an open
+    transaction it joins that one (the runner's group commit wraps many results' writes), so a
+    write method can always use it. ``immediate`` takes the write lock at the start, for writers
+    that read before they write (a gold draw, the guard proxy's decisions)."""
+    if db.in_transaction:
+        yield
+        return
+    db.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 class Connection:

@@ -15,6 +15,7 @@ import sqlite3
 from datetime import UTC, datetime
 
 from riskscope.core import Response, Step
+from riskscope.store._connection import transaction
 
 __all__ = ["EpisodeQueries", "EpisodeWrites"]
 
@@ -51,8 +52,7 @@ class EpisodeWrites:
     def put_step(self, run_id: str, item_id: str, step: Step) -> None:
         """Commit one completed step (and journal its call, for a model step) in one transaction."""
         now = _now()
-        self._db.execute("BEGIN")
-        try:
+        with transaction(self._db):
             if step.response is not None:
                 response = step.response
                 self._db.execute(
@@ -73,10 +73,6 @@ class EpisodeWrites:
                 "INSERT INTO episode_steps VALUES (?,?,?,?,?,?,?)",
                 (run_id, item_id, step.index, step.kind, step.cache_key, step.model_dump_json(), now),
             )
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
 
     def journal_failed_step(self, run_id: str, item_id: str, cache_key: str, response: Response) -> None:
         """Journal a model call that failed after its retries; it is not a step (resume retries it)."""

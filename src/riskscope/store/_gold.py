@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from riskscope.errors import ConfigError
+from riskscope.store._connection import transaction
 
 __all__ = [
     "GOLD_LABELS",
@@ -173,8 +174,7 @@ class GoldWrites:
         if not items:
             raise ConfigError(f"a gold draw of run {draw.run_id!r} needs at least one item")
         stamped = GoldDraw(**{**draw.__dict__, "created_at": _now()})
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(self._db, immediate=True):
             exists = self._db.execute("SELECT 1 FROM gold_draws WHERE run_id = ?", (draw.run_id,)).fetchone()
             if exists and not replace:
                 raise ConfigError(f"run {draw.run_id!r} already has a gold draw (replace it explicitly to redraw)")
@@ -199,10 +199,6 @@ class GoldWrites:
                 "INSERT INTO gold_items VALUES (?,?,?,?,?)",
                 [(draw.run_id, i.item_id, i.score, i.probability, int(i.sampled)) for i in items],
             )
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
         return stamped
 
     def put_gold_label(

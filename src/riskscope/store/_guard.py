@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from riskscope.core import chain_label
+from riskscope.store._connection import transaction
 
 __all__ = ["GuardDecision", "GuardQueries", "GuardWrites"]
 
@@ -137,14 +138,9 @@ class GuardWrites:
             )
             for d in decisions
         ]
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(self._db, immediate=True):
             self._db.executemany(
                 "INSERT INTO guard_decisions (created_at, request_hash, policy, stage, action, verdicts, stream, "
                 "check_latency_s, total_latency_s, upstream_status, reason) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 rows,
             )
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise

@@ -10,14 +10,14 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
 from riskscope.core import Response, RunRecord, RunStatus, Verdict
 from riskscope.errors import RunNotFoundError
-from riskscope.store._connection import _HOST, HEARTBEAT_S, STALE_AFTER_S, _now, last_opened
+from riskscope.store._connection import _HOST, HEARTBEAT_S, STALE_AFTER_S, _now, last_opened, transaction
 from riskscope.store._episodes import EpisodeWrites
 from riskscope.store._gold import GoldWrites
 from riskscope.store._guard import GuardWrites
@@ -75,26 +75,16 @@ class Store(StoreQuery, GoldWrites, EpisodeWrites, GuardWrites):
         self._db.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (_now(), run_id))
 
     # -- transactions -------------------------------------------------------------------------
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self) -> AbstractContextManager[None]:
         """One commit for every write inside: the writes below join an open transaction instead of
-        committing each on its own, so a caller can commit many results at once (the runner's group
+        committing each on their own, so a caller can commit many results at once (the runner's group
         commit). Nothing inside is durable until the block ends; on an exception none of it is."""
-        if self._db.in_transaction:
-            yield
-            return
-        self._db.execute("BEGIN")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        return transaction(self._db)
 
     # -- items --------------------------------------------------------------------------------
     def add_items(self, run_id: str, items: Iterable[ItemRow]) -> None:
         """Plan a run's items in one transaction (idempotent: re-planning a resumed run is a no-op)."""
-        with self.transaction():
+        with transaction(self._db):
             for item in items:
                 case = item.variant.case
                 self._db.execute("INSERT OR IGNORE INTO cases VALUES (?, ?)", (case.id, case.model_dump_json()))
@@ -117,7 +107,7 @@ class Store(StoreQuery, GoldWrites, EpisodeWrites, GuardWrites):
         Failed calls are journaled but not cached, so a resumed run tries them again.
         """
         now = _now()
-        with self.transaction():
+        with transaction(self._db):
             self._db.execute(
                 "INSERT INTO calls (run_id, item_id, cache_key, ok, error_kind, retries, latency_s, "
                 "finished_at) VALUES (?,?,?,?,?,?,?,?)",
@@ -141,7 +131,7 @@ class Store(StoreQuery, GoldWrites, EpisodeWrites, GuardWrites):
     # -- verdicts -----------------------------------------------------------------------------
     def put_verdicts(self, run_id: str, item_id: str, verdicts: dict[str, Verdict]) -> None:
         now = _now()
-        with self.transaction():
+        with transaction(self._db):
             for judge, verdict in verdicts.items():
                 self._db.execute(
                     "INSERT OR REPLACE INTO verdicts VALUES (?,?,?,?,?,?)",
