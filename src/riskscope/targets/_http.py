@@ -27,12 +27,14 @@ from typing import Any
 
 import httpcore
 import httpx
+import orjson
 
 from riskscope.config import TargetConfig
 from riskscope.core import ErrorKind
 from riskscope.errors import ConfigError, TargetError
 from riskscope.targets._calls import REDACTED as REDACTED
 from riskscope.targets._calls import Redactor as Redactor
+from riskscope.targets._h1 import Answer, H1Pool
 from riskscope.targets._netio import AsyncioBackend
 
 _BODY_SNIPPET = 200
@@ -76,14 +78,13 @@ class PooledClient:
         headers: dict[str, str],
         timeout: httpx.Timeout,
         deadline_s: float | None = None,
-        pools: list[httpcore.AsyncConnectionPool] | None = None,
+        direct: H1Pool | None = None,
     ) -> None:
         self._transports = transports
-        # The transports' own connection pools, when we built them (direct plain HTTP): ``request``
-        # talks to them without httpx's request and stream objects (see _direct).
-        self._pools = pools
+        # A direct plain-HTTP target's lean client (targets/_h1.py): ``request`` goes through it.
+        self._direct_pool = direct
         self._raw_headers = httpx.Headers(headers).raw
-        self._core_urls: dict[str, tuple[httpcore.URL, bytes]] = {}
+        self._heads: dict[tuple[str, str], bytes] = {}
         self._busy = [0] * len(transports)
         self._base_url = base_url.rstrip("/")
         self._headers = httpx.Headers(headers)
@@ -111,44 +112,33 @@ class PooledClient:
         self, method: str, url: str, *, json: Any, headers: Mapping[str, str] | None = None
     ) -> httpx.Response:
         """One call, its body read; ``headers`` add to (or replace) the client's for this call only."""
-        if self._pools is not None and not headers:
-            return await self._direct(method, url, json)
+        if self._direct_pool is not None and not headers and not url.startswith(("http://", "https://")):
+            return (await self._direct(method, url, json)).as_httpx()
         async with self.stream(method, url, json=json, headers=headers) as response:
             await response.aread()
         return response
 
-    async def _direct(self, method: str, url: str, json: Any) -> httpx.Response:
-        """``request`` straight to httpcore: the same bytes on the wire, a fraction of the objects.
+    async def call(self, method: str, url: str, json: Any) -> Answer:
+        """One JSON call, its answer read: the targets' hot path (no ``httpx.Response`` on a direct one)."""
+        if self._direct_pool is not None and not url.startswith(("http://", "https://")):
+            return await self._direct(method, url, json)
+        return Answer.of(await self.request(method, url, json=json))
 
-        httpx's transport wraps each exchange in its own request, response and chunked-stream
-        objects; here one httpcore request goes out (headers as httpx would send them: Host, ours,
-        Content-Length) and the answer comes back as an ``httpx.Response`` built from the read body,
-        so content decoding, ``.json()`` and httpx's exception classes are exactly as before.
+    async def _direct(self, method: str, url: str, json: Any) -> Answer:
+        """A call through the lean HTTP/1.1 client: the bytes httpx would send, far less CPU.
+
+        The request head (method, path, Host, the client's headers) is built once per URL; only
+        Content-Length and the body change per call. Failures are httpx's exception classes.
         """
-        target = self._core_urls.get(url)
-        if target is None:
+        prefix = self._heads.get((method, url))
+        if prefix is None:
             parsed = self._url(url)
-            core = httpcore.URL(
-                scheme=parsed.raw_scheme, host=parsed.raw_host, port=parsed.port, target=parsed.raw_path
-            )
-            target = self._core_urls[url] = (core, parsed.netloc)
-        content = _json.dumps(json).encode()
-        headers = [(b"Host", target[1]), *self._raw_headers, (b"Content-Length", str(len(content)).encode())]
-        request = httpcore.Request(method, target[0], headers=headers, content=content, extensions=self._extensions)
-        busy = self._busy
-        index = busy.index(min(busy)) if len(busy) > 1 else 0
-        busy[index] += 1
-        try:
-            response = await self._pools[index].handle_async_request(request)  # type: ignore[index]
-            try:
-                body = await response.aread()
-            finally:
-                await response.aclose()
-            return httpx.Response(response.status, headers=response.headers, content=body)
-        except _HTTPCORE_ERRORS as exc:
-            raise _as_httpx(exc) from exc
-        finally:
-            busy[index] -= 1
+            prefix = self._heads[(method, url)] = _request_prefix(method, parsed, self._raw_headers)
+        try:  # orjson: ~10 x faster than the stdlib here; its output differs only in spacing
+            content = orjson.dumps(json)
+        except TypeError:  # a key or value orjson does not take (e.g. a non-str key): as httpx would
+            content = _json.dumps(json).encode()
+        return await self._direct_pool.request(prefix + b"%d\r\n\r\n" % len(content), content)  # type: ignore[union-attr]
 
     @asynccontextmanager
     async def stream(
@@ -168,27 +158,26 @@ class PooledClient:
             busy[index] -= 1
 
     async def aclose(self) -> None:
+        if self._direct_pool is not None:
+            await self._direct_pool.aclose()
         for transport in self._transports:
             await transport.aclose()
 
 
-_HTTPCORE_ERRORS = (
-    httpcore.TimeoutException,
-    httpcore.NetworkError,
-    httpcore.ProtocolError,
-    httpcore.ProxyError,
-    httpcore.UnsupportedProtocol,
-)
+def _request_prefix(method: str, url: httpx.URL, headers: list[tuple[bytes, bytes]]) -> bytes:
+    """A request's head up to the Content-Length value, as httpx sends it: Host, ours, the length.
 
-
-def _as_httpx(exc: Exception) -> httpx.HTTPError:
-    """httpcore's exception as the httpx one of the same name (httpx's transport maps them so too)."""
-    for klass in type(exc).__mro__:
-        mapped = getattr(httpx, klass.__name__, None)
-        if isinstance(mapped, type) and issubclass(mapped, httpx.HTTPError):
-            error: httpx.HTTPError = mapped(str(exc))
-            return error
-    return httpx.TransportError(str(exc))
+    A header name or value holding CR, LF or NUL would split the head (request smuggling through
+    a config file): refused here, as httpx's own validation would have refused it.
+    """
+    target = url.raw_path
+    lines = [b"%s %s HTTP/1.1" % (method.encode("ascii"), target), b"Host: " + url.netloc]
+    for name, value in headers:
+        if any(c in name + value for c in (b"\r", b"\n", b"\0")) or not name.strip():
+            raise ConfigError(f"target header {name.decode(errors='replace')!r}: a header may not hold CR, LF or NUL")
+        lines.append(name + b": " + value)
+    lines.append(b"Content-Length: ")
+    return b"\r\n".join(lines)
 
 
 def environment_proxy(url: str) -> str | None:
@@ -234,10 +223,21 @@ def make_client(
     context = _no_tls_context() if plain else shared_ssl_context()
     built = [_transport(context, limits, proxy, plain) for _ in range(shards)]
     transports = [transport for transport, _ in built]
-    pools = [pool for _, pool in built if pool is not None]
+    direct = None
+    if plain and proxy is None:
+        parsed = httpx.URL(base_url)
+        direct = H1Pool(
+            parsed.host,
+            parsed.port or 80,
+            max_connections=config.concurrency,
+            connect_timeout=config.connect_timeout_s,
+            read_timeout=config.read_timeout_s,
+            write_timeout=config.read_timeout_s,
+            pool_timeout=config.connect_timeout_s + config.read_timeout_s,
+        )
     return PooledClient(
         transports,
-        pools=pools if len(pools) == len(transports) else None,
+        direct=direct,
         base_url=base_url,
         headers=headers,
         timeout=timeout,
@@ -323,14 +323,14 @@ def classify_transport(exc: httpx.HTTPError, redact: Redactor) -> TargetError:
     return TargetError(ErrorKind.INTERNAL, f"HTTP client error ({detail})")
 
 
-def classify_status(response: httpx.Response, redact: Redactor) -> TargetError | None:
+def classify_status(response: Answer, redact: Redactor) -> TargetError | None:
     """None for 2xx; otherwise the classified error with a short, redacted body snippet."""
     status = response.status_code
     if 200 <= status < 300:
         return None
     snippet = redact(response.text[:_BODY_SNIPPET].replace("\n", " "))
     message = f"HTTP {status}" + (f": {snippet}" if snippet else "")
-    retry_after = parse_retry_after(response.headers.get("retry-after"))
+    retry_after = parse_retry_after(response.header("retry-after"))
     if status == 429:
         return TargetError(ErrorKind.RATE_LIMITED, message, retryable=True, retry_after=retry_after, status=status)
     if status == 408:
@@ -340,7 +340,7 @@ def classify_status(response: httpx.Response, redact: Redactor) -> TargetError |
     return TargetError(ErrorKind.HTTP_4XX, message, retryable=False, status=status)
 
 
-def decode_json(response: httpx.Response, redact: Redactor) -> Any:
+def decode_json(response: Answer, redact: Redactor) -> Any:
     """The body as JSON; a 2xx that is not JSON is MALFORMED (retrying the same call won't fix it)."""
     try:
         return response.json()
@@ -358,7 +358,7 @@ async def post_json(
     started = time.perf_counter()
     try:
         async with asyncio.timeout(client.deadline_s):
-            response = await client.request(method, url, json=body)
+            response = await client.call(method, url, body)
     except httpx.HTTPError as exc:
         raise classify_transport(exc, redact) from exc
     except TimeoutError as exc:
