@@ -130,6 +130,13 @@ def timed_run(config: RunConfig, store: Store) -> tuple[RunRecord, RunStats, flo
     return run, stats, time.perf_counter() - wall0, time.process_time() - cpu0
 
 
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) another process has used so far (Linux /proc): the latency
+    server's, to tell when the server rather than the client sets the pace."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(v) for v in fields[11:13]) / os.sysconf("SC_CLK_TCK")
+
+
 def load_average() -> float:
     """How shared the machine was (a bench on a loaded box gives upper bounds)."""
     return round(os.getloadavg()[0], 2)

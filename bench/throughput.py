@@ -10,6 +10,8 @@ execute`` with a real SQLite store and the refusal judge, and print:
 * ``target_alone_ratio``/``target_alone_cpu_ms_per_item``: the same N calls through the openai
   target with no runner, store or judge, measured in the same run, so the pipeline's own cost
   reads as the difference;
+* ``server_cpu_share`` / ``machine_cpu_share``: the latency server's CPU over the run as a share of
+  one core, and every process's (client and server) as a share of the machine's cores;
 * ``cpu_bound_floor``: CPU seconds / ideal seconds. One event loop uses one core, so when this
   nears or passes 1 the client, not the server, sets the pace (C=128 at 100 ms needs 1,280
   items/s, i.e. under 0.8 ms of CPU per item); ``load_average_1m`` tells how shared the
@@ -138,7 +140,9 @@ def measure(n: int, c: int, latency_s: float, executor: str = "local") -> dict[s
             config = _common.run_config(_suite(folder, n), url, c, folder / "bench.db", executor=executor)
             with Store(config.store) as store:
                 tree0 = _tree_cpu(skip=process.pid)
+                server0 = _common.process_cpu_s(process.pid)
                 run, stats, wall, driver_cpu = _common.timed_run(config, store)
+                server_cpu = _common.process_cpu_s(process.pid) - server0
                 actors_s = stats.extra.get("ray_actor_cpu_s", 0.0)
                 cpu = driver_cpu if executor == "local" else _ray_cpu_s(tree0, _tree_cpu(skip=process.pid), actors_s)
                 calls = store.call_journal(run.id)
@@ -162,6 +166,11 @@ def measure(n: int, c: int, latency_s: float, executor: str = "local") -> dict[s
             "mean_call_latency_ms": round(1000 * sum(row["latency_s"] for row in calls) / len(calls), 1),
             # One event loop runs on one core: this is the ratio the client's CPU alone imposes.
             "cpu_bound_floor": round(cpu / ideal, 3),
+            # The latency server's own CPU over the run, as a share of one core: near 1, the server
+            # (one Python process) and not the client sets the pace.
+            "server_cpu_share": round(server_cpu / wall, 3),
+            # Every process of the run together, as a share of the machine's cores.
+            "machine_cpu_share": round((cpu + server_cpu) / wall / (os.cpu_count() or 1), 3),
             "target_alone_wall_s": round(baseline_wall, 3),
             "target_alone_ratio": round(baseline_wall / ideal, 3),
             "target_alone_cpu_ms_per_item": round(1000 * baseline_cpu / n, 3),
@@ -204,7 +213,8 @@ def main() -> None:
             f"CPU {r['target_alone_cpu_ms_per_item']:.2f} ms/item; first result after {r['first_result_s']:.2f}s; "
             f"mean call latency {r['mean_call_latency_ms']} ms; "
             f"CPU-bound floor {r['cpu_bound_floor']:.3f}; driver CPU {r['driver_cpu_ms_per_item']:.2f} ms/item; "
-            f"load average {r['load_average_1m']} on {os.cpu_count()} cores"
+            f"latency server {r['server_cpu_share']:.2f} of a core, all processes {r['machine_cpu_share']:.2f} "
+            f"of the machine; load average {r['load_average_1m']} on {os.cpu_count()} cores"
         )
 
 

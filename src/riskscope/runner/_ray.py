@@ -3,9 +3,11 @@
 What runs where:
 
 - The **driver** (the ``riskscope run`` process) plans exactly as a local run does (same item ids,
-  cache keys, store) and stays the single writer of the SQLite store: it commits each item's
-  response and verdicts the moment that item's result arrives, so a kill -9 of the driver loses
-  only the items in flight, and a resume (local or on Ray) re-calls nothing committed.
+  cache keys, store) and stays the single writer of the SQLite store: each item's response and
+  verdicts go to its commit writer the moment that item's result arrives (the results of one turn
+  of its event loop share a commit, made on a thread of the driver: runner/_commits.py), so a
+  kill -9 of the driver loses only the items in flight or not yet committed (none of them counted
+  done), and a resume (local or on Ray) re-calls nothing committed.
 - **Actors** (``RayWorker``, one per CPU of the cluster unless ``executor.actors`` says otherwise)
   each build the target and the judges from the run's config and hold many items in flight at
   once. Items travel in **batches**: one actor call takes every item the driver has for that actor
@@ -22,7 +24,7 @@ never shrink a limit of their own; they report how many 429s an item met with it
 driver feeds them to its limiter (halving on a 429, growing back on success streaks), so the limit
 is the cluster's, not each worker's. Each actor also has a bounded number of slots, and the driver
 hands an item to the least-loaded actor. A slot is held from the item's hand-over until its result
-is committed, so a batch is never larger than the free slots.
+is handed to the commit writer, so a batch is never larger than the free slots.
 
 A dead worker or node: the Ray error of a batch in flight on it (the actor restarts, on any node)
 makes the driver re-issue, once, the batch's items whose results had not arrived; if the re-issue
@@ -46,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 
 from riskscope.core import EpisodeStrategy, ErrorKind, Response, RunRecord, Step, Variant, Verdict
 from riskscope.errors import ConfigError
+from riskscope.runner._commits import GroupCommit
 from riskscope.store import HEARTBEAT_S, ItemRow, Store
 from riskscope.targets import AdaptiveLimiter, Redactor, RetryPolicy, Target, call_target, targets
 
@@ -292,6 +295,7 @@ class RayDriver:
         self.lost_at: list[float] = []
         self.reissued = 0
         self.batches = self.chunks = 0  # actor calls and result chunks: the bench's items per call
+        self.commits: GroupCommit | None = None  # the store's writer thread, while drive() runs
 
     def _start_pool(self, ray: Any) -> None:
         concurrency = self.config.target.concurrency
@@ -347,6 +351,7 @@ class RayDriver:
         """Run every pending item; raises on any way out but success (the caller records how it ended)."""
         ray = import_ray()
         started_here = _connect(ray, self.config.executor)
+        self.commits = GroupCommit(self.store)
         try:
             self._start_pool(ray)
             await self._ready()
@@ -365,6 +370,7 @@ class RayDriver:
             self.stats.extra["ray_actor_cpu_s"] = float(sum(spent))
             self.stats.extra["ray_actor_start_cpu_s"] = float(sum(ready))
         finally:
+            self.commits.close()  # what arrived is committed, however the run ends
             for actor in self.actors:
                 ray.kill(actor)
             self.stats.extra["ray_reissued"] = float(self.reissued)
@@ -373,6 +379,8 @@ class RayDriver:
             self.progress.finish()
             if started_here:
                 ray.shutdown()
+        if self.commits.failure is not None:
+            raise self.commits.failure
 
     async def _ready(self) -> None:
         """Every actor built (target, judges), or the run fails with why: a worker node without
@@ -416,6 +424,8 @@ class RayDriver:
 
                 loop = asyncio.get_running_loop()
                 for item in pending:
+                    if self.commits is not None and self.commits.failure is not None:
+                        raise self.commits.failure  # the store cannot take results: stop calling
                     if episodes.pending(item):  # one unit on one actor, each step committed as it lands
                         await self.limiter.__aenter__()
                         batches.create_task(self._episode(episodes, item, lost))
@@ -523,30 +533,47 @@ class RayDriver:
     def _commit(
         self, item: ItemRow, known: Response | None, result: tuple[Response, dict[str, Verdict], bool] | str
     ) -> None:
+        """Hand an item's result to the store's writer thread (runner/_commits.py): results that
+        arrive in one turn of the loop share a commit, made off the loop. The item counts as done
+        (progress) once it is committed; its limiter slot is freed now, by the caller."""
         from riskscope.runner._pipeline import commit_verdicts
 
-        stats = self.stats
+        stats, run_id, item_id = self.stats, self.run.id, item.item_id
+        commits = self.commits
+        if commits is None:
+            raise RuntimeError("results arrive only while drive() runs")
         if isinstance(result, str):  # no answer we can trust: UNASSESSED, and a resume tries it again
-            verdicts = {k: Verdict.unassessed(k, result, version=j.version) for k, j in self.judges.items()}
-            commit_verdicts(self.store, self.run.id, item.item_id, verdicts)
+            unassessed = {k: Verdict.unassessed(k, result, version=j.version) for k, j in self.judges.items()}
+            commits.add(
+                lambda s: commit_verdicts(s, run_id, item_id, unassessed),
+                lambda: self.progress.advance(cached=False, failed=True),
+            )
             stats.failed += 1
-            self.progress.advance(cached=False, failed=True)
             return
         response, verdicts, called = result
+        write_response = False
         if called:
             # The 429s this item met, heard by the one limiter of the cluster.
             for _ in range(throttles_of(response)):
                 self.limiter.on_throttle()
             if response.ok:
                 self.limiter.on_success()
-            self.store.put_response(self.run.id, item.item_id, item.cache_key, response)
+            write_response = True
             stats.called += 1
             stats.failed += not response.ok
         elif known is not None and known.cached:
             stats.cached += 1
         else:
             stats.failed += 1
-        commit_verdicts(self.store, self.run.id, item.item_id, verdicts)
-        if stats.first_result_s is None:
-            stats.first_result_s = time.perf_counter() - self.t0
-        self.progress.advance(cached=response.cached, failed=not response.ok)
+
+        def write(store: Store) -> None:
+            if write_response:
+                store.put_response(run_id, item_id, item.cache_key, response)
+            commit_verdicts(store, run_id, item_id, verdicts)
+
+        def done() -> None:
+            if stats.first_result_s is None:
+                stats.first_result_s = time.perf_counter() - self.t0
+            self.progress.advance(cached=response.cached, failed=not response.ok)
+
+        commits.add(write, done)
