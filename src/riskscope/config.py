@@ -229,8 +229,9 @@ class ExecutorConfig(_Strict):
 
     ``local`` (the default) is the in-process asyncio pipeline. ``ray`` fans the same items out to
     async actors on a Ray cluster (the ``ray`` extra): ``address`` is what ``ray.init`` takes
-    (``auto`` for the cluster this machine belongs to, ``ray://host:10001`` for Ray Client, none
-    to start a local one); ``actors`` overrides the pool size, which is otherwise one actor per CPU
+    (``auto`` for the cluster this machine belongs to, ``HOST:6379`` for a cluster's head, none
+    to start a local one; a ``ray://`` Ray Client address is refused, see docs/scale.md);
+    ``actors`` overrides the pool size, which is otherwise one actor per CPU
     of the cluster. YAML takes ``executor: ray`` or the mapping.
     """
 

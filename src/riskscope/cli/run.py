@@ -151,7 +151,10 @@ def run_command(
     ray_address: Annotated[
         str | None,
         typer.Option(
-            help="Ray cluster to join: auto, ray://HOST:10001, or none to start a local one (implies --executor ray).",
+            help=(
+                "Ray cluster to join (the driver runs on one of its nodes): auto, HOST:6379, "
+                "or none to start a local one (implies --executor ray)."
+            ),
         ),
     ] = None,
 ) -> None:
