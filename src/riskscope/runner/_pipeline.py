@@ -8,16 +8,18 @@ item whose call finished but whose judging did not is judged again without calli
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import itertools
 import os
 import platform
 import signal
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any, ParamSpec, TypeVar
 
 from riskscope.agents import case_episode_key, case_strategy_spec, episode_strategies, needs_tools
 from riskscope.attacks import AttackChain, StepFailure, Undecodable, build_chain, expand
@@ -284,6 +286,9 @@ def _streamed(
         size = 256
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
 # Young collections every 20,000 net allocations instead of 700, while execute() runs.
 _RUN_GC_THRESHOLD = (20_000, 20, 20)
 
@@ -311,6 +316,17 @@ def _quiet_gc() -> Iterator[None]:
     finally:
         gc.set_threshold(*thresholds)
         gc.unfreeze()
+
+
+def _quietly(run: Callable[_P, Awaitable[_R]]) -> Callable[_P, Coroutine[Any, Any, _R]]:
+    """``run`` with the garbage collector kept quiet while it runs (``_quiet_gc``)."""
+
+    @functools.wraps(run)
+    async def quietly(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with _quiet_gc():
+            return await run(*args, **kwargs)
+
+    return quietly
 
 
 @contextmanager
@@ -344,6 +360,7 @@ def _ending(exc: BaseException, terminated: bool) -> tuple[RunStatus, str]:
     return RunStatus.FAILED, f"failed: {type(exc).__name__}: {exc}"[:500]
 
 
+@_quietly
 async def execute(
     config: RunConfig,
     store: Store,
@@ -360,24 +377,8 @@ async def execute(
     files, an empty selection, building the target) fails before a run row exists; once it exists,
     every way out (success, an exception, Ctrl-C, SIGTERM) leaves it ``complete``, ``failed`` or
     ``interrupted`` with its reason, and a heartbeat lets a kill -9 be recognised as a stale run.
+    The garbage collector is kept quiet throughout (``_quiet_gc``).
     """
-    with _quiet_gc():
-        return await _execute(
-            config, store, progress=progress, resume=resume, fresh=fresh, target=target, warn=warn
-        )
-
-
-async def _execute(
-    config: RunConfig,
-    store: Store,
-    *,
-    progress: Progress | None = None,
-    resume: str | None = None,
-    fresh: bool = False,
-    target: Target | None = None,
-    warn: Callable[[str], None] | None = None,
-) -> tuple[RunRecord, RunStats]:
-    """:func:`execute`'s body, run with the garbage collector kept quiet (``_quiet_gc``)."""
     progress = progress or SilentProgress()
     stats = RunStats()
     t0 = time.perf_counter()
