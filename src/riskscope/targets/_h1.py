@@ -34,10 +34,6 @@ import orjson
 
 __all__ = ["Answer", "H1Pool"]
 
-# Stop reading from the socket while this much of a body is buffered (the caller is not reading it).
-_HIGH_WATER = 1 << 20
-
-
 @dataclass(slots=True)
 class Answer:
     """A whole HTTP answer, read: what a JSON call needs of it (an ``httpx.Response`` cost ~40% of
