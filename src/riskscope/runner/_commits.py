@@ -42,7 +42,7 @@ class GroupCommit:
     waits for the writer, then reports what it committed.
     """
 
-    def __init__(self, store: Store, *, threaded: bool = True) -> None:
+    def __init__(self, store: Store) -> None:
         self._store = store
         self._writes: list[Write] = []
         self._done: list[Done] = []
@@ -53,7 +53,7 @@ class GroupCommit:
         self._thread: threading.Thread | None = None
         self._batches: queue.SimpleQueue[_Batch | None] = queue.SimpleQueue()
         self._committed: deque[list[Done]] = deque()
-        if threaded and str(store.path) != ":memory:":
+        if str(store.path) != ":memory:":
             # Its own connection (one sqlite connection is not for two threads), of the same class.
             self._writer = type(store)(store.path)
             self._thread = threading.Thread(target=self._write_batches, name="riskscope-commits", daemon=True)

@@ -275,8 +275,8 @@ def _streamed(
     planning never holds the loop for long (a 1,024-item chunk was a 40 ms stall, and every answer
     that arrived during it waited). An item is written before any result of it (the local executor
     hands ``write`` to its commit writer, which commits in order), so a kill at any point leaves a
-    resumable run. The workers share this
-    generator; it never awaits, so no two of them are ever inside it.
+    resumable run. The workers share this generator; it never awaits, so no two of them are ever
+    inside it.
     """
     iterator = iter(items)
     size = max(1, first)

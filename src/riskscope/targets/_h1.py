@@ -34,6 +34,7 @@ import orjson
 
 __all__ = ["Answer", "H1Pool"]
 
+
 @dataclass(slots=True)
 class Answer:
     """A whole HTTP answer, read: what a JSON call needs of it (an ``httpx.Response`` cost ~40% of
@@ -89,6 +90,7 @@ class _Connection(asyncio.Protocol):
         self.body: list[bytes] = []
         self.idle_since = 0.0
         self.last_data = 0.0
+        self.timer: asyncio.TimerHandle | None = None  # the read timeout of the exchange under way
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -196,31 +198,28 @@ class _Connection(asyncio.Protocol):
         waiter = self.waiter = self.loop.create_future()
         self.last_data = self.loop.time()
         transport.write(data)
-        timer = None
         try:
             if self.drained is not None and not self.drained.done():
                 try:
                     async with asyncio.timeout(write_timeout):
                         await self.drained
-                except TimeoutError as exc:
+                except TimeoutError:
                     self._fail(httpx.WriteTimeout(f"could not send within {write_timeout:g} s"))
-                    raise httpx.WriteTimeout(f"could not send within {write_timeout:g} s") from exc
-            if read_timeout is not None:
-                timer = self.timer = self.loop.call_later(read_timeout, self._read_timer, read_timeout)
+            if read_timeout is not None and not waiter.done():
+                self.timer = self.loop.call_later(read_timeout, self._read_timer, read_timeout)
             await waiter
         except asyncio.CancelledError:
             self._fail(httpx.ReadError("cancelled"))  # half an exchange: the connection is unusable
             raise
         finally:
             self.waiter = None
-            if timer is not None:
+            if self.timer is not None:
                 self.timer.cancel()
+                self.timer = None
         if self.error is not None:
             raise self.error
         body = self.body[0] if len(self.body) == 1 else b"".join(self.body)
         return Answer(self.parser.get_status_code(), self.headers, body)
-
-    timer: asyncio.TimerHandle
 
 
 class H1Pool:
@@ -255,12 +254,9 @@ class H1Pool:
         """Send ``head`` (request line and headers, ending in a blank line) and ``body``; the answer."""
         connection = await self._acquire()
         try:
-            response = await connection.exchange(head + body, self._timeouts[1], self._timeouts[2])
-        except BaseException:
+            return await connection.exchange(head + body, self._timeouts[1], self._timeouts[2])
+        finally:
             self._release(connection)
-            raise
-        self._release(connection)
-        return response
 
     async def _acquire(self) -> _Connection:
         loop = asyncio.get_running_loop()
@@ -290,19 +286,14 @@ class H1Pool:
         try:
             async with asyncio.timeout(self._timeouts[0]):
                 _, connection = await loop.create_connection(lambda: _Connection(loop), self._host, self._port)
-        except TimeoutError as exc:
-            self._open -= 1
+        except BaseException as exc:
+            self._open -= 1  # the slot this connection would have taken is free again
             self._wake_one()
-            raise httpx.ConnectTimeout(
-                f"no connection to {self._host}:{self._port} within {self._timeouts[0]} s"
-            ) from exc
-        except OSError as exc:
-            self._open -= 1
-            self._wake_one()
-            raise httpx.ConnectError(str(exc) or type(exc).__name__) from exc
-        except BaseException:
-            self._open -= 1
-            self._wake_one()
+            if isinstance(exc, TimeoutError):
+                where = f"{self._host}:{self._port}"
+                raise httpx.ConnectTimeout(f"no connection to {where} within {self._timeouts[0]} s") from exc
+            if isinstance(exc, OSError):
+                raise httpx.ConnectError(str(exc) or type(exc).__name__) from exc
             raise
         return connection
 

@@ -112,7 +112,7 @@ class PooledClient:
         self, method: str, url: str, *, json: Any, headers: Mapping[str, str] | None = None
     ) -> httpx.Response:
         """One call, its body read; ``headers`` add to (or replace) the client's for this call only."""
-        if self._direct_pool is not None and not headers and not url.startswith(("http://", "https://")):
+        if not headers and self._goes_direct(url):
             return (await self._direct(method, url, json)).as_httpx()
         async with self.stream(method, url, json=json, headers=headers) as response:
             await response.aread()
@@ -120,9 +120,13 @@ class PooledClient:
 
     async def call(self, method: str, url: str, json: Any) -> Answer:
         """One JSON call, its answer read: the targets' hot path (no ``httpx.Response`` on a direct one)."""
-        if self._direct_pool is not None and not url.startswith(("http://", "https://")):
+        if self._goes_direct(url):
             return await self._direct(method, url, json)
         return Answer.of(await self.request(method, url, json=json))
+
+    def _goes_direct(self, url: str) -> bool:
+        """A call for the lean client: it holds connections to the base URL's host only."""
+        return self._direct_pool is not None and not url.startswith(("http://", "https://"))
 
     async def _direct(self, method: str, url: str, json: Any) -> Answer:
         """A call through the lean HTTP/1.1 client: the bytes httpx would send, far less CPU.
@@ -230,10 +234,10 @@ def make_client(
             parsed.host,
             parsed.port or 80,
             max_connections=config.concurrency,
-            connect_timeout=config.connect_timeout_s,
-            read_timeout=config.read_timeout_s,
-            write_timeout=config.read_timeout_s,
-            pool_timeout=config.connect_timeout_s + config.read_timeout_s,
+            connect_timeout=timeout.connect,
+            read_timeout=timeout.read,
+            write_timeout=timeout.write,
+            pool_timeout=timeout.pool,
         )
     return PooledClient(
         transports,
